@@ -1,0 +1,133 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express, { type ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { createFormatError } from './graphql/format-error';
+import type { GraphQLContext } from './graphql/context';
+import { buildGatewaySchema } from './graphql/schema';
+import { authenticate } from './lib/auth';
+import type { Config } from './lib/config';
+import type { Db } from './lib/prisma';
+import { ModelService } from './models/model.service';
+import { modelRoutes, restErrorResponse } from './models/model.rest';
+
+export interface Gateway {
+  app: express.Express;
+  httpServer: http.Server;
+  apollo: ApolloServer<GraphQLContext>;
+}
+
+/** The operation Sandbox opens with: the one most people come to try. */
+export const SANDBOX_DOCUMENT = `# Add the header  Authorization: Bearer <token>  (get one with: npm run token -- --sub alice)
+mutation UpdateModel($modelId: String!, $input: UpdateModelInput!, $expectedVersion: Int) {
+  updateModel(modelId: $modelId, input: $input, expectedVersion: $expectedVersion) {
+    modelId
+    modelProvider
+    modelName
+    temperature
+    hasApiKey
+    version
+    updatedAt
+  }
+}
+`;
+
+/** Origins allowed to call from a browser in development: Apollo's hosted Sandbox and local pages. */
+function devCorsOrigin(origin: string | undefined, callback: (err: Error | null, allow?: boolean) => void): void {
+  const allowed =
+    origin === undefined ||
+    origin === 'https://studio.apollographql.com' ||
+    origin === 'https://sandbox.embed.apollographql.com' ||
+    /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin);
+  callback(null, allowed);
+}
+
+function landingPagePlugin(config: Config) {
+  if (!config.landingPage) return ApolloServerPluginLandingPageDisabled();
+  const options = {
+    embed: true as const,
+    document: SANDBOX_DOCUMENT,
+    variables: { modelId: 'my-model', input: { temperature: 0.7 }, expectedVersion: null },
+    headers: { Authorization: 'Bearer <paste the output of: npm run token -- --sub alice>' },
+  };
+  return ApolloServerPluginLandingPageLocalDefault(options);
+}
+
+export async function createGateway(config: Config, db: Db, logger: Logger): Promise<Gateway> {
+  const models = new ModelService(db, config.encryptionKey, config.sharing, logger);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  // ETags here are model versions, set by the REST routes; Express's body hashes would mislead.
+  app.set('etag', false);
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: await buildGatewaySchema(),
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: config.env === 'production',
+    formatError: createFormatError(logger),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPagePlugin(config)],
+  });
+  await apollo.start();
+
+  const corsMiddleware = cors({
+    origin: config.env === 'production' ? false : devCorsOrigin,
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Apollo-Require-Preflight', 'X-Apollo-Operation-Name', 'X-Request-Id'],
+    exposedHeaders: ['ETag'],
+    maxAge: 600,
+  });
+
+  app.use(
+    '/graphql',
+    corsMiddleware,
+    express.json({ limit: config.bodyLimitBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({ auth: authenticate(req.headers.authorization, config.jwt), models }),
+    }),
+  );
+
+  // Bodies are read as text so that size (413) is settled before authentication (401) and
+  // authentication before JSON parsing (422), the contract's order of precedence.
+  app.use('/api', corsMiddleware, express.text({ type: () => true, limit: config.bodyLimitBytes }), modelRoutes(models, config.jwt));
+
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const graphql = req.originalUrl.startsWith('/graphql');
+    const status: number | undefined = typeof err?.status === 'number' ? err.status : undefined;
+    if (err?.type === 'entity.too.large' || status === 413) {
+      const message = `Request body too large (limit ${config.bodyLimitBytes} bytes)`;
+      res.status(413).json(graphql ? { errors: [{ message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] } : { detail: message });
+      return;
+    }
+    if (graphql && status !== undefined && status >= 400 && status < 500) {
+      res.status(400).json({ errors: [{ message: 'Malformed request body', extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    const mapped = restErrorResponse(err);
+    if (mapped) {
+      if (mapped.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      res.status(mapped.status).json(mapped.body);
+      return;
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      res.status(status).json({ detail: 'Bad Request' });
+      return;
+    }
+    logger.error(
+      { err: { name: err?.name, message: err?.message, stack: err?.stack }, method: req.method, path: req.path },
+      'unexpected error',
+    );
+    res.status(500).json({ detail: 'Internal Server Error' });
+  };
+  app.use(onError);
+
+  return { app, httpServer, apollo };
+}

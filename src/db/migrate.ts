@@ -1,0 +1,636 @@
+// Prisma Migrate without Prisma's native schema engine.
+//
+// The Prisma 7 CLI downloads a native schema engine for `migrate *` / `db push`, which this
+// project cannot rely on. Prisma's own schema engine also ships as WebAssembly
+// (node_modules/prisma/build/schema_engine_bg.wasm, the exact engine of the installed CLI); it is
+// driven here through the JS glue of `@prisma/schema-engine-wasm` and a driver adapter. The
+// engine does all the real work (applying migrations, `_prisma_migrations` bookkeeping,
+// diffing, generating migration SQL), so databases migrated here and with `prisma migrate
+// deploy` elsewhere are interchangeable.
+//
+// See /work/shared/notes/prisma-migrations-offline.md (or docs) for the facts this relies on.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+  type SqlQuery,
+} from '@prisma/driver-adapter-utils';
+import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
+
+export type DbProvider = 'sqlite' | 'postgresql';
+
+export type MigrationLog = (msg: string) => void;
+
+export interface DeployOptions {
+  provider: DbProvider;
+  url: string;
+  migrationsDir: string;
+  log?: MigrationLog;
+}
+
+export interface DriftOptions {
+  provider: DbProvider;
+  url: string;
+  schemaPath: string;
+  log?: MigrationLog;
+}
+
+export interface CreateMigrationOptions {
+  schemaPath: string;
+  migrationsDir: string;
+  name: string;
+  provider: DbProvider;
+  log?: MigrationLog;
+}
+
+/** Any failure of the migration machinery (engine errors, bad input, failed migrations). */
+export class MigrationError extends Error {
+  /** Prisma error code (e.g. P3009, P3018) when the engine reported one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, code?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+    this.code = code;
+  }
+}
+
+const LOCKFILE = 'migration_lock.toml';
+const MIGRATION_FILE = 'migration.sql';
+const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
+
+// ---------------------------------------------------------------------------------------------
+// Loading the WebAssembly schema engine (once per process)
+// ---------------------------------------------------------------------------------------------
+
+type Glue = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+
+const GLUE_ID = '@prisma/schema-engine-wasm/schema_engine_bg';
+
+interface PanicRegistry {
+  set_message(message: string): void;
+}
+
+let lastPanic: string | undefined;
+let poisoned: string | undefined;
+let gluePromise: Promise<Glue> | undefined;
+
+/** The wasm must be instantiated only once per process: loading it twice corrupts its memory. */
+function loadEngine(): Promise<Glue> {
+  gluePromise ??= instantiateEngine().catch((err: unknown) => {
+    gluePromise = undefined;
+    throw new MigrationError(`cannot load Prisma's schema engine (WebAssembly): ${messageOf(err)}`, undefined, {
+      cause: err,
+    });
+  });
+  return gluePromise;
+}
+
+async function instantiateEngine(): Promise<Glue> {
+  const g = globalThis as Record<string, unknown>;
+  // The glue reports Rust panics here before the wasm traps.
+  if (g.PRISMA_WASM_PANIC_REGISTRY === undefined) {
+    const registry: PanicRegistry = {
+      set_message(message: string) {
+        lastPanic = message;
+      },
+    };
+    Object.defineProperty(g, 'PRISMA_WASM_PANIC_REGISTRY', { value: registry, configurable: true, writable: true });
+  }
+  const glue = requireGlue();
+  const wasmPath = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'schema_engine_bg.wasm');
+  const bytes = await fs.promises.readFile(wasmPath);
+  const { instance } = await webAssembly().instantiate(bytes, { './schema_engine_bg.js': glue });
+  glue.__wbg_set_wasm(instance.exports);
+  (instance.exports.__wbindgen_start as () => void)();
+  return glue;
+}
+
+/** The bits of the WebAssembly global used here (@types/node 20 does not declare it). */
+interface WebAssemblyApi {
+  instantiate(bytes: Uint8Array, imports: Record<string, object>): Promise<{ instance: { exports: Record<string, unknown> } }>;
+  RuntimeError: abstract new (...args: never[]) => Error;
+}
+
+function webAssembly(): WebAssemblyApi {
+  return (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+}
+
+/** A CommonJS `module`-like object for the glue, which calls `module.require('crypto')`. */
+const moduleShim = { require: (id: string): unknown => require(id) };
+
+function requireGlue(): Glue {
+  try {
+    // The glue is an ES module; Node >= 20.19 can require() it. It looks `module` up as a global.
+    const g = globalThis as Record<string, unknown>;
+    if (g.module === undefined) {
+      Object.defineProperty(g, 'module', { value: moduleShim, configurable: true, writable: true });
+    }
+    return require(GLUE_ID) as Glue;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_REQUIRE_ESM') throw err;
+    // Environments without require(esm) (e.g. Jest's module system on Node 20): evaluate the glue
+    // source as a function. It has no imports and only `export function` / `export class`.
+    return evaluateGlueSource(require.resolve(GLUE_ID));
+  }
+}
+
+function evaluateGlueSource(file: string): Glue {
+  const names: string[] = [];
+  const source = fs
+    .readFileSync(file, 'utf8')
+    .replace(/^export (function|class) ([A-Za-z_$][\w$]*)/gm, (_m, kind: string, name: string) => {
+      names.push(name);
+      return `${kind} ${name}`;
+    });
+  if (/^\s*(export|import)\b/m.test(source)) {
+    throw new Error(`unexpected module syntax in ${file}`);
+  }
+  const body = `${source}\nreturn { ${names.join(', ')} };`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('module', body) as (module: unknown) => Glue;
+  return factory(moduleShim);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driver adapters
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The driver adapter factory the engine talks to the database through. New providers plug in
+ * here (PostgreSQL: `@prisma/adapter-pg`, built from discrete connection fields, with shadow
+ * databases created and dropped explicitly; see the notes).
+ */
+export function adapterFactoryFor(
+  provider: DbProvider,
+  url: string,
+  options: { mustExist?: boolean } = {},
+): SqlMigrationAwareDriverAdapterFactory {
+  switch (provider) {
+    case 'sqlite':
+      return new PrismaBetterSqlite3({ url: sqliteFilePath(url), fileMustExist: options.mustExist ?? false });
+    case 'postgresql':
+      throw new MigrationError('PostgreSQL migrations are not supported yet (needs @prisma/adapter-pg)');
+    default:
+      throw new MigrationError(`unsupported database provider: ${String(provider)}`);
+  }
+}
+
+/** The provider a connection URL is for (`file:` → SQLite, `postgres(ql)://` → PostgreSQL). */
+export function providerForUrl(url: string): DbProvider {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
+  throw new MigrationError(`cannot tell the database provider of URL "${redactUrl(url)}"`);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@]*)@/, '//***@');
+}
+
+/** `file:./data/models.db` → absolute path (relative paths are resolved against the cwd). */
+export function sqliteFilePath(url: string): string {
+  if (!url.startsWith('file:')) {
+    throw new MigrationError(`SQLite URL must start with "file:", got "${url}"`);
+  }
+  let p = url.slice('file:'.length);
+  const q = p.indexOf('?');
+  if (q >= 0) p = p.slice(0, q);
+  if (p.startsWith('//')) p = p.slice(2); // file:///abs/path
+  if (p === '') throw new MigrationError(`SQLite URL has no file path: "${url}"`);
+  if (p === ':memory:') return p;
+  return path.resolve(p);
+}
+
+/**
+ * Wraps a factory so that every connection it opens is remembered (the engine's `free()` does
+ * not close them, and on SQLite they hold an EXCLUSIVE lock) and so that parameterless
+ * multi-statement SQL sent through executeRaw (the engine replays scripts that way on the
+ * shadow database) falls back to executeScript.
+ */
+class TrackingAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider: SqlMigrationAwareDriverAdapterFactory['provider'];
+  readonly adapterName: string;
+  private readonly opened: SqlDriverAdapter[] = [];
+
+  constructor(private readonly inner: SqlMigrationAwareDriverAdapterFactory) {
+    this.provider = inner.provider;
+    this.adapterName = inner.adapterName;
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    return this.track(await this.inner.connect());
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    return this.track(await this.inner.connectToShadowDb());
+  }
+
+  async disposeAll(): Promise<void> {
+    const adapters = this.opened.splice(0);
+    for (const adapter of adapters.reverse()) {
+      try {
+        await adapter.dispose();
+      } catch {
+        // already closed by the engine
+      }
+    }
+  }
+
+  private track(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    this.opened.push(adapter);
+    const wrapped: SqlDriverAdapter = {
+      provider: adapter.provider,
+      adapterName: adapter.adapterName,
+      queryRaw: (query: SqlQuery) => adapter.queryRaw(query),
+      executeRaw: async (query: SqlQuery) => {
+        try {
+          return await adapter.executeRaw(query);
+        } catch (err) {
+          if (query.args.length === 0 && isMultiStatementError(err)) {
+            await adapter.executeScript(query.sql);
+            return 0;
+          }
+          throw err;
+        }
+      },
+      executeScript: (script: string) => adapter.executeScript(script),
+      startTransaction: (isolationLevel) => adapter.startTransaction(isolationLevel),
+      dispose: () => adapter.dispose(),
+    };
+    if (adapter.getConnectionInfo) {
+      const getInfo = adapter.getConnectionInfo.bind(adapter);
+      wrapped.getConnectionInfo = () => getInfo();
+    }
+    return wrapped;
+  }
+}
+
+function isMultiStatementError(err: unknown): boolean {
+  return /more than one statement/i.test(messageOf(err));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the engine
+// ---------------------------------------------------------------------------------------------
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Engine sessions run one at a time (one wasm instance, one panic registry). */
+function serialized<T>(task: () => Promise<T>): Promise<T> {
+  const run = queue.then(task, task);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+interface EngineSession {
+  factory: SqlMigrationAwareDriverAdapterFactory;
+  /** Schema files handed to the engine at construction; undefined when there is none. */
+  datamodels?: [string, string][];
+  log?: MigrationLog;
+}
+
+function withEngine<T>(session: EngineSession, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+  return serialized(async () => {
+    if (poisoned !== undefined) {
+      throw new MigrationError(`the schema engine crashed earlier in this process (${poisoned}); restart the process`);
+    }
+    const glue = await loadEngine();
+    const tracking = new TrackingAdapterFactory(session.factory);
+    const log = session.log;
+    const onLog = (message: unknown): void => {
+      if (log) log(`schema-engine: ${(typeof message === 'string' ? message : JSON.stringify(message)).trim()}`);
+    };
+    let engine: SchemaEngine | undefined;
+    try {
+      // `datamodels: []` makes the engine panic: undefined means "no schema".
+      engine = await glue.SchemaEngine.new({ datamodels: session.datamodels }, onLog, bindMigrationAwareSqlAdapterFactory(tracking));
+      return await fn(engine);
+    } catch (err) {
+      throw engineError(err);
+    } finally {
+      try {
+        engine?.free();
+      } finally {
+        // On SQLite the engine's connections hold an EXCLUSIVE lock until closed.
+        await tracking.disposeAll();
+      }
+    }
+  });
+}
+
+function engineError(err: unknown): MigrationError {
+  if (err instanceof MigrationError) return err;
+  if (err instanceof webAssembly().RuntimeError || lastPanic !== undefined) {
+    const panic = lastPanic ?? messageOf(err);
+    lastPanic = undefined;
+    poisoned = panic;
+    return new MigrationError(`the schema engine panicked: ${panic}`, undefined, { cause: err });
+  }
+  const e = err as { message?: unknown; error_code?: unknown; code?: unknown; meta?: unknown };
+  const code = typeof e?.error_code === 'string' ? e.error_code : typeof e?.code === 'string' ? e.code : undefined;
+  const message = messageOf(err).trim();
+  return new MigrationError(code && !message.includes(code) ? `${code}: ${message}` : message, code, { cause: err });
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const m = (err as { message?: unknown }).message;
+    if (typeof m === 'string') return m;
+    try {
+      return JSON.stringify(err);
+    } catch {
+      return String(err);
+    }
+  }
+  return String(err);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migration folders (read exactly like the Prisma CLI does)
+// ---------------------------------------------------------------------------------------------
+
+function readMigrationsList(migrationsDir: string): MigrationList {
+  const baseDir = path.resolve(migrationsDir);
+  let lockContent: string | null = null;
+  try {
+    lockContent = fs.readFileSync(path.join(baseDir, LOCKFILE), 'utf8');
+  } catch {
+    lockContent = null;
+  }
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(baseDir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const migrationDirectories = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => {
+      let content: { tag: 'ok'; value: string } | { tag: 'error'; value: string };
+      try {
+        content = { tag: 'ok', value: fs.readFileSync(path.join(baseDir, entry.name, MIGRATION_FILE), 'utf8') };
+      } catch (err) {
+        content = { tag: 'error', value: messageOf(err) };
+      }
+      return { path: entry.name, migrationFile: { path: MIGRATION_FILE, content } };
+    })
+    .sort((a, b) => a.path.localeCompare(b.path));
+  return {
+    baseDir,
+    lockfile: { path: LOCKFILE, content: lockContent },
+    shadowDbInitScript: '',
+    migrationDirectories,
+  };
+}
+
+function lockfileContent(provider: string): string {
+  return (
+    '# Please do not edit this file manually\n' +
+    '# It should be added in your version-control system (e.g., Git)\n' +
+    `provider = "${provider}"\n`
+  );
+}
+
+function readSchema(schemaPath: string): { path: string; content: string } {
+  const abs = path.resolve(schemaPath);
+  try {
+    return { path: abs, content: fs.readFileSync(abs, 'utf8') };
+  } catch (err) {
+    throw new MigrationError(`cannot read Prisma schema ${abs}: ${messageOf(err)}`, undefined, { cause: err });
+  }
+}
+
+/** The provider of the schema's datasource block. */
+export function schemaProvider(schemaContent: string): DbProvider {
+  const block = /^\s*datasource\s+\w+\s*\{([^}]*)\}/m.exec(schemaContent);
+  const provider = block && /^\s*provider\s*=\s*"([^"]+)"/m.exec(block[1] ?? '');
+  const name = provider?.[1];
+  if (name === 'sqlite' || name === 'postgresql') return name;
+  if (name === 'postgres') return 'postgresql';
+  throw new MigrationError(name ? `unsupported datasource provider "${name}"` : 'the Prisma schema has no datasource provider');
+}
+
+function checkSchemaProvider(schema: { path: string; content: string }, provider: DbProvider): void {
+  const declared = schemaProvider(schema.content);
+  if (declared !== provider) {
+    throw new MigrationError(`${schema.path} is for "${declared}", not "${provider}"`);
+  }
+}
+
+/** Same slug as `prisma migrate dev --name` (lowercase words joined by "_", at most 200 chars). */
+export function migrationSlug(name: string): string {
+  return name
+    .replace(/&/g, ' and ')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/([A-Z]{2,})(\d+)/g, '$1 $2')
+    .replace(/([a-z\d]+)([A-Z]{2,})/g, '$1 $2')
+    .replace(/([a-z\d])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-rt-z\d]+)/g, '$1 $2')
+    .toLowerCase()
+    .replace(/([a-zA-Z\d]+)'([ts])(\s|$)/g, '$1$2$3')
+    .replace(/[^a-z\d]+/g, '_')
+    .replace(/_{2,}/g, '_')
+    .replace(/^_|_$/g, '')
+    .substring(0, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `prisma migrate deploy`: applies the pending migrations of `migrationsDir` in directory-name
+ * order and records them in `_prisma_migrations`. A failed migration is recorded as failed
+ * (finished_at NULL, logs set) and later deploys refuse until it is resolved.
+ */
+export async function deployMigrations(opts: DeployOptions): Promise<{ applied: string[] }> {
+  const migrationsDir = path.resolve(opts.migrationsDir);
+  if (!fs.existsSync(migrationsDir)) {
+    throw new MigrationError(`migrations directory not found: ${migrationsDir}`);
+  }
+  const migrationsList = readMigrationsList(migrationsDir);
+  assertReadable(migrationsList);
+  if (opts.provider === 'sqlite') {
+    const file = sqliteFilePath(opts.url);
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  }
+  const factory = adapterFactoryFor(opts.provider, opts.url);
+  const log = opts.log;
+  log?.(`${migrationsList.migrationDirectories.length} migration(s) found in ${migrationsDir}`);
+  const { appliedMigrationNames } = await withEngine({ factory, ...(log ? { log } : {}) }, async (engine) => {
+    try {
+      return await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
+    } catch (err) {
+      const e = engineError(err);
+      if (e.code === 'P3009') throw e; // "found failed migrations": already names them
+      // A migration that fails is recorded with finished_at NULL; name it in the error.
+      const failed = await engine
+        .diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: NO_FILTERS })
+        .then((d) => d.failedMigrationNames, () => []);
+      if (failed.length === 0) throw e;
+      throw new MigrationError(
+        `migration ${failed.join(', ')} failed: ${e.message} (recorded as failed in _prisma_migrations: ` +
+          'fix the database, then mark it rolled back or applied before deploying again)',
+        e.code,
+        { cause: err },
+      );
+    }
+  }).catch((err: unknown) => {
+    const e = engineError(err);
+    throw new MigrationError(`migrate deploy failed: ${e.message}`, e.code, { cause: e.cause ?? err });
+  });
+  if (log) {
+    if (appliedMigrationNames.length === 0) log('no pending migrations to apply');
+    for (const name of appliedMigrationNames) log(`applied migration ${name}`);
+  }
+  return { applied: appliedMigrationNames };
+}
+
+/**
+ * `prisma migrate resolve --applied|--rolled-back <name>`: marks a failed migration as rolled
+ * back (after undoing its partial effects by hand) or as applied (after finishing it by hand),
+ * so that deploys proceed again.
+ */
+export async function resolveMigration(opts: DeployOptions & { name: string; as: 'applied' | 'rolled-back' }): Promise<void> {
+  const migrationsList = readMigrationsList(path.resolve(opts.migrationsDir));
+  assertReadable(migrationsList);
+  assertDatabaseExists(opts.provider, opts.url);
+  const factory = adapterFactoryFor(opts.provider, opts.url, { mustExist: true });
+  const log = opts.log;
+  await withEngine({ factory, ...(log ? { log } : {}) }, async (engine) => {
+    if (opts.as === 'applied') {
+      await engine.markMigrationApplied({ migrationName: opts.name, migrationsList });
+    } else {
+      await engine.markMigrationRolledBack({ migrationName: opts.name });
+    }
+  });
+  log?.(`marked migration ${opts.name} as ${opts.as}`);
+}
+
+/** `prisma migrate diff --from-empty --to-schema <schemaPath> --script`. */
+export async function diffFromEmpty(schemaPath: string): Promise<string> {
+  const schema = readSchema(schemaPath);
+  const provider = schemaProvider(schema.content);
+  const factory = adapterFactoryFor(provider, inMemoryUrl(provider));
+  const result = await withEngine({ factory, datamodels: [[schema.path, schema.content]] }, (engine) =>
+    engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files: [schema] },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTERS,
+    }),
+  );
+  return result.stdout ?? '';
+}
+
+/**
+ * Compares the live database with the schema. `sql` is what would bring the database to the
+ * schema (the engine's "empty migration" comment when in sync).
+ */
+export async function checkDrift(opts: DriftOptions): Promise<{ inSync: boolean; sql: string }> {
+  const schema = readSchema(opts.schemaPath);
+  checkSchemaProvider(schema, opts.provider);
+  assertDatabaseExists(opts.provider, opts.url);
+  const factory = adapterFactoryFor(opts.provider, opts.url, { mustExist: true });
+  const log = opts.log;
+  const result = await withEngine({ factory, datamodels: [[schema.path, schema.content]], ...(log ? { log } : {}) }, (engine) =>
+    engine.diff({
+      from: { tag: 'schemaDatasource', files: [schema], configDir: path.dirname(schema.path) },
+      to: { tag: 'schemaDatamodel', files: [schema] },
+      script: true,
+      exitCode: true,
+      filters: NO_FILTERS,
+    }),
+  );
+  return { inSync: result.exitCode === 0, sql: result.stdout ?? '' };
+}
+
+/**
+ * `prisma migrate dev --create-only --name <name>`: writes
+ * `<migrationsDir>/<YYYYMMDDHHMMSS>_<name>/migration.sql` (UTC timestamp) with the SQL that takes
+ * a database migrated with the existing migrations to the schema, plus migration_lock.toml if
+ * missing. Returns the new folder name, or null when the schema needs no change.
+ *
+ * The engine's own `createMigration` cannot reach a shadow database through a driver adapter,
+ * so this is `prisma migrate diff --from-migrations <dir> --to-schema <schema> --script`: the
+ * engine replays the migrations on a throw-away in-memory shadow database and renders the same
+ * script. (Unlike `migrate dev`, no "Warnings:" comment is prepended for destructive changes.)
+ */
+export async function createMigration(opts: CreateMigrationOptions): Promise<string | null> {
+  const schema = readSchema(opts.schemaPath);
+  checkSchemaProvider(schema, opts.provider);
+  const slug = migrationSlug(opts.name);
+  if (slug === '') throw new MigrationError(`invalid migration name "${opts.name}"`);
+  const migrationsDir = path.resolve(opts.migrationsDir);
+  const migrationsList = readMigrationsList(migrationsDir);
+  assertReadable(migrationsList);
+  // The engine takes the connector from the lockfile; a new folder has none yet.
+  const lockMissing = migrationsList.lockfile.content === null;
+  const diffSource: MigrationList = lockMissing
+    ? { ...migrationsList, lockfile: { path: LOCKFILE, content: lockfileContent(opts.provider) } }
+    : migrationsList;
+  const log = opts.log;
+  const factory = adapterFactoryFor(opts.provider, inMemoryUrl(opts.provider));
+  const result = await withEngine({ factory, datamodels: [[schema.path, schema.content]], ...(log ? { log } : {}) }, (engine) =>
+    engine.diff({
+      from: { tag: 'migrations', ...diffSource },
+      to: { tag: 'schemaDatamodel', files: [schema] },
+      script: true,
+      exitCode: true,
+      filters: NO_FILTERS,
+    }),
+  );
+  if (result.exitCode === 0) {
+    log?.('no schema changes: no migration created');
+    return null;
+  }
+  const script = result.stdout ?? '';
+  const name = `${utcTimestamp(new Date())}_${slug}`;
+  const dir = path.join(migrationsDir, name);
+  if (fs.existsSync(dir)) throw new MigrationError(`the migration directory already exists at ${dir}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, MIGRATION_FILE), script, 'utf8');
+  if (lockMissing) fs.writeFileSync(path.join(migrationsDir, LOCKFILE), lockfileContent(opts.provider), 'utf8');
+  log?.(`created migration ${name}`);
+  return name;
+}
+
+function utcTimestamp(d: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return (
+    String(d.getUTCFullYear()) +
+    two(d.getUTCMonth() + 1) +
+    two(d.getUTCDate()) +
+    two(d.getUTCHours()) +
+    two(d.getUTCMinutes()) +
+    two(d.getUTCSeconds())
+  );
+}
+
+function inMemoryUrl(provider: DbProvider): string {
+  if (provider === 'sqlite') return 'file::memory:';
+  throw new MigrationError(`no throw-away database for provider "${provider}" yet`);
+}
+
+function assertDatabaseExists(provider: DbProvider, url: string): void {
+  if (provider !== 'sqlite') return;
+  const file = sqliteFilePath(url);
+  if (file !== ':memory:' && !fs.existsSync(file)) {
+    throw new MigrationError(`SQLite database not found: ${file}`);
+  }
+}
+
+function assertReadable(list: MigrationList): void {
+  for (const dir of list.migrationDirectories) {
+    if (dir.migrationFile.content.tag === 'error') {
+      throw new MigrationError(`cannot read ${path.join(list.baseDir, dir.path, MIGRATION_FILE)}: ${dir.migrationFile.content.value}`);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { authenticate, type Caller } from '../lib/auth';
+import type { JwtConfig } from '../lib/config';
+import { AppError, HTTP_STATUS, type FieldIssue } from '../lib/errors';
+import type { ModelService } from './model.service';
+import { CREATE_FIELDS, UPDATE_FIELDS, type InputRecord } from './model.validation';
+import type { ModelView } from './model.view';
+
+/**
+ * The REST API of the FastAPI service this gateway replaces: snake_case bodies, FastAPI's error
+ * shapes. A thin adapter: it parses the request, calls the service the GraphQL resolvers call,
+ * and maps the answer.
+ */
+
+const SNAKE: Record<string, string> = {
+  modelId: 'model_id',
+  modelProvider: 'model_provider',
+  modelName: 'model_name',
+  apiKey: 'api_key',
+  baseUrl: 'base_url',
+  shareWithUsers: 'share_with_users',
+  isActive: 'is_active',
+};
+export const toSnake = (field: string): string => SNAKE[field] ?? field;
+
+/** The REST model body: exactly these keys, in this order, `null` where empty. */
+export function toRestBody(view: ModelView) {
+  return {
+    id: view.id,
+    model_id: view.modelId,
+    category: view.category,
+    model_provider: view.modelProvider,
+    model_name: view.modelName,
+    base_url: view.baseUrl,
+    temperature: view.temperature,
+    dimension: view.dimension,
+    abilities: view.abilities,
+    description: view.description,
+    created_at: view.createdAt,
+    updated_at: view.updatedAt,
+    is_active: view.isActive,
+    is_owner: view.isOwner,
+    can_edit: view.canEdit,
+    can_delete: view.canDelete,
+    is_shared: view.isShared,
+  };
+}
+
+/** FastAPI's 422 body: `{"detail": [{"loc": [...], "msg", "type"}]}`. Never the input value. */
+export function validationDetail(issues: FieldIssue[], where: 'body' | 'query') {
+  return issues.map((issue) => ({
+    loc: [where, ...issue.path.map((part) => (typeof part === 'string' ? toSnake(part) : part))],
+    msg: issue.msg,
+    type: issue.type,
+  }));
+}
+
+class RestValidationError extends AppError {
+  constructor(
+    issues: FieldIssue[],
+    readonly where: 'body' | 'query',
+  ) {
+    super('VALIDATION', 'Invalid input', [], issues);
+  }
+}
+
+/** Body bytes were read as text (so size is checked first, 413); JSON is parsed after auth (401 before 422). */
+function jsonBody(req: Request): InputRecord {
+  const text = typeof req.body === 'string' ? req.body : '';
+  if (text.trim() === '') throw new RestValidationError([{ path: [], type: 'missing', msg: 'Field required' }], 'body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RestValidationError([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new RestValidationError(
+      [{ path: [], type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from' }],
+      'body',
+    );
+  }
+  return parsed as InputRecord;
+}
+
+/** snake_case body → the service's camelCase input; keys that are not input fields are dropped here. */
+function pickFields(body: InputRecord, fields: readonly string[]): InputRecord {
+  const input: InputRecord = {};
+  for (const field of fields) {
+    const key = toSnake(field);
+    if (Object.prototype.hasOwnProperty.call(body, key)) input[field] = body[key];
+  }
+  return input;
+}
+
+/**
+ * If-Match: `"3"`, `W/"3"`, a bare `3`, a list of those, or `*`. Returns the version to require,
+ * null for none (absent or `*`), or NaN when no listed tag can ever match (a 412).
+ */
+export function parseIfMatch(header: string | undefined): number | null {
+  if (header === undefined || header.trim() === '' || header.trim() === '*') return null;
+  const versions = header
+    .split(',')
+    .map((tag) => /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(tag)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number);
+  // Several tags: any may match; the service compares against one, so the caller gets the first.
+  return versions.length > 0 ? versions[0]! : Number.NaN;
+}
+
+function parseIntQuery(req: Request, name: string, issues: FieldIssue[]): number | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^\s*[-+]?\d+\s*$/.test(raw)) {
+    issues.push({ path: [name], type: 'int_parsing', msg: 'Input should be a valid integer, unable to parse string as an integer' });
+    return undefined;
+  }
+  return Number(raw);
+}
+
+function parseBoolQuery(req: Request, name: string, issues: FieldIssue[]): boolean | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string') {
+    if (/^(true|1|yes|on|t|y)$/i.test(raw.trim())) return true;
+    if (/^(false|0|no|off|f|n)$/i.test(raw.trim())) return false;
+  }
+  issues.push({ path: [name], type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input' });
+  return undefined;
+}
+
+function stringQuery(req: Request, name: string): string | undefined {
+  const raw = req.query[name];
+  return typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
+}
+
+function sendModel(res: Response, view: ModelView): void {
+  res.setHeader('ETag', `"${view.version}"`);
+  res.json(toRestBody(view));
+}
+
+type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
+
+export function modelRoutes(models: ModelService, jwt: JwtConfig): Router {
+  const router = Router();
+
+  const authed =
+    (handler: Handler): RequestHandler =>
+    async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const auth = authenticate(req.headers.authorization, jwt);
+        if (!auth.caller) throw auth.error;
+        await handler(req, res, auth.caller);
+      } catch (err) {
+        next(err);
+      }
+    };
+
+  /** `/by-id/*` hands the id as path segments; the plain route as one (with %2F decoded). */
+  const idOf = (req: Request): string => {
+    const param = (req.params as Record<string, string | string[]>).modelId ?? '';
+    return Array.isArray(param) ? param.join('/') : param;
+  };
+
+  const list = authed(async (req, res, caller) => {
+    const issues: FieldIssue[] = [];
+    const skip = parseIntQuery(req, 'skip', issues);
+    const limit = parseIntQuery(req, 'limit', issues);
+    const isActive = parseBoolQuery(req, 'is_active', issues);
+    if (issues.length > 0) throw new RestValidationError(issues, 'query');
+    try {
+      const views = await models.list(caller, {
+        skip,
+        limit,
+        isActive,
+        category: stringQuery(req, 'category'),
+        modelProvider: stringQuery(req, 'model_provider'),
+      });
+      res.json(views.map(toRestBody));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'VALIDATION') throw new RestValidationError(err.issues, 'query');
+      throw err;
+    }
+  });
+
+  const create = authed(async (req, res, caller) => {
+    sendModel(res, await models.create(caller, pickFields(jsonBody(req), CREATE_FIELDS)));
+  });
+
+  const getOne = authed(async (req, res, caller) => {
+    sendModel(res, await models.get(caller, idOf(req)));
+  });
+
+  const update = authed(async (req, res, caller) => {
+    const input = pickFields(jsonBody(req), UPDATE_FIELDS);
+    const expected = parseIfMatch(req.header('if-match'));
+    // An If-Match no version can satisfy still has to lose to 422/404/403 first: pass a
+    // version that no row has.
+    sendModel(res, await models.update(caller, idOf(req), input, Number.isNaN(expected) ? -1 : expected));
+  });
+
+  const remove = authed(async (req, res, caller) => {
+    await models.delete(caller, idOf(req));
+    res.json({ message: 'Model deleted successfully' });
+  });
+
+  const methodNotAllowed: RequestHandler = (_req, res) => {
+    res.status(405).json({ detail: 'Method Not Allowed' });
+  };
+
+  router.route('/models').get(list).post(create).all(methodNotAllowed);
+  // The replaced service's second create path; GET/PUT/DELETE of a model named "register" still work below.
+  router.post('/models/register', create);
+  router.route('/models/by-id/*modelId').get(getOne).put(update).delete(remove).all(methodNotAllowed);
+  router.route('/models/:modelId').get(getOne).put(update).delete(remove).all(methodNotAllowed);
+  router.use((_req, res) => {
+    res.status(404).json({ detail: 'Not Found' });
+  });
+  return router;
+}
+
+/** Any error → FastAPI's status and `{"detail": ...}`. Unexpected errors become a masked 500. */
+export function restErrorResponse(err: unknown): { status: number; body: unknown } | null {
+  if (!(err instanceof AppError)) return null;
+  if (err.code === 'VALIDATION') {
+    return { status: 422, body: { detail: validationDetail(err.issues, err instanceof RestValidationError ? err.where : 'body') } };
+  }
+  return { status: HTTP_STATUS[err.code], body: { detail: err.message } };
+}
