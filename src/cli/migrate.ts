@@ -12,7 +12,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkDrift, createMigration, deployMigrations, diffFromEmpty, providerForUrl, schemaProvider } from '../db/migrate';
+import {
+  checkDrift,
+  createMigration,
+  deployMigrations,
+  diffFromEmpty,
+  providerForUrl,
+  resolveMigration,
+  schemaProvider,
+} from '../db/migrate';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_SCHEMA = path.join(PROJECT_ROOT, 'prisma', 'schema.prisma');
@@ -61,7 +69,8 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--schema') schemaPath = path.resolve(value());
     else if (arg === '--migrations') migrationsDir = path.resolve(value());
     else if (arg === '--verbose') verbose = true;
-    else if (arg === '--applied' || arg === '--rolled-back') resolve = { as: arg === '--applied' ? 'applied' : 'rolled-back', name: value() };
+    else if (arg === '--applied' || arg === '--rolled-back')
+      resolve = { as: arg === '--applied' ? 'applied' : 'rolled-back', name: value() };
     else if (arg === '-h' || arg === '--help') positional.unshift('help');
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else positional.push(arg);

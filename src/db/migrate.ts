@@ -49,7 +49,7 @@ export interface CreateMigrationOptions {
 
 /** Any failure of the migration machinery (engine errors, bad input, failed migrations). */
 export class MigrationError extends Error {
-  /** Prisma error code (e.g. P3009, P3018) when the engine reported one. */
+  /** Prisma error code (e.g. P3009 "found failed migrations") when the engine reported one. */
   readonly code: string | undefined;
 
   constructor(message: string, code?: string, options?: { cause?: unknown }) {
@@ -92,11 +92,14 @@ function loadEngine(): Promise<Glue> {
 
 async function instantiateEngine(): Promise<Glue> {
   const g = globalThis as Record<string, unknown>;
-  // The glue reports Rust panics here before the wasm traps.
+  // The glue reports Rust panics here before the wasm traps. A panic inside the engine's async
+  // code surfaces as an uncaught `RuntimeError: unreachable` (the pending promise never settles
+  // and the process dies), so the reason is printed right away.
   if (g.PRISMA_WASM_PANIC_REGISTRY === undefined) {
     const registry: PanicRegistry = {
       set_message(message: string) {
         lastPanic = message;
+        process.stderr.write(`Prisma schema engine (wasm) panicked: ${message}\n`);
       },
     };
     Object.defineProperty(g, 'PRISMA_WASM_PANIC_REGISTRY', { value: registry, configurable: true, writable: true });
@@ -121,22 +124,27 @@ function webAssembly(): WebAssemblyApi {
 }
 
 /** A CommonJS `module`-like object for the glue, which calls `module.require('crypto')`. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- runtime require for the wasm glue
 const moduleShim = { require: (id: string): unknown => require(id) };
 
 function requireGlue(): Glue {
+  let glue: Glue;
   try {
-    // The glue is an ES module; Node >= 20.19 can require() it. It looks `module` up as a global.
-    const g = globalThis as Record<string, unknown>;
-    if (g.module === undefined) {
-      Object.defineProperty(g, 'module', { value: moduleShim, configurable: true, writable: true });
-    }
-    return require(GLUE_ID) as Glue;
+    // The glue is an ES module; Node >= 20.19 can require() it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+    glue = require(GLUE_ID) as Glue;
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'ERR_REQUIRE_ESM') throw err;
     // Environments without require(esm) (e.g. Jest's module system on Node 20): evaluate the glue
     // source as a function. It has no imports and only `export function` / `export class`.
     return evaluateGlueSource(require.resolve(GLUE_ID));
   }
+  // As an ES module the glue looks `module` up as a global (when it needs random bytes).
+  const g = globalThis as Record<string, unknown>;
+  if (g.module === undefined) {
+    Object.defineProperty(g, 'module', { value: moduleShim, configurable: true, writable: true });
+  }
+  return glue;
 }
 
 function evaluateGlueSource(file: string): Glue {
@@ -151,7 +159,6 @@ function evaluateGlueSource(file: string): Glue {
     throw new Error(`unexpected module syntax in ${file}`);
   }
   const body = `${source}\nreturn { ${names.join(', ')} };`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('module', body) as (module: unknown) => Glue;
   return factory(moduleShim);
 }
@@ -314,10 +321,12 @@ function withEngine<T>(session: EngineSession, fn: (engine: SchemaEngine) => Pro
     } finally {
       try {
         engine?.free();
-      } finally {
-        // On SQLite the engine's connections hold an EXCLUSIVE lock until closed.
-        await tracking.disposeAll();
+      } catch {
+        // nothing more to release on the wasm side (e.g. after a panic)
       }
+      // free() does not close the connections the factory opened; on SQLite they hold an
+      // EXCLUSIVE lock until closed.
+      await tracking.disposeAll();
     }
   });
 }
@@ -468,11 +477,12 @@ export async function deployMigrations(opts: DeployOptions): Promise<{ applied: 
       return await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     } catch (err) {
       const e = engineError(err);
-      if (e.code === 'P3009') throw e; // "found failed migrations": already names them
+      if (e.code === 'P3009' || poisoned !== undefined) throw e; // P3009 already names the failed migrations
       // A migration that fails is recorded with finished_at NULL; name it in the error.
-      const failed = await engine
-        .diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: NO_FILTERS })
-        .then((d) => d.failedMigrationNames, () => []);
+      const failed = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: NO_FILTERS }).then(
+        (d) => d.failedMigrationNames,
+        () => [],
+      );
       if (failed.length === 0) throw e;
       throw new MigrationError(
         `migration ${failed.join(', ')} failed: ${e.message} (recorded as failed in _prisma_migrations: ` +

@@ -33,7 +33,9 @@ export function redactValues(message: string): { message: string; fields: string
     const pathText = tail ? tail[2]! : '';
     // The input field at fault: the first step of the path, or the field the reason names
     // ("Field "modelProvider" of required type ..." / "Field "bogus" is not defined ...").
-    const field = /^\.([_A-Za-z][_0-9A-Za-z]*)/.exec(pathText)?.[1] ?? (pathText === '' ? /^Field "([_A-Za-z][_0-9A-Za-z]*)"/.exec(reason)?.[1] : undefined);
+    const field =
+      /^\.([_A-Za-z][_0-9A-Za-z]*)/.exec(pathText)?.[1] ??
+      (pathText === '' ? /^Field "([_A-Za-z][_0-9A-Za-z]*)"/.exec(reason)?.[1] : undefined);
     const at = tail ? ` at "${name}${pathText}"` : '';
     return { message: `Variable "$${name}" got invalid value${at}; ${redactReason(reason)}`, fields: field ? [field] : [] };
   }
