@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '..');
 const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' };
 if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = __filename;
 
-const schemas = ['prisma/schema.prisma'];
+const schemas = ['prisma/schema.prisma', 'prisma/postgresql/schema.prisma'];
 for (const schema of schemas) {
   const result = spawnSync(process.execPath, [require.resolve('prisma/build/index.js'), 'generate', '--schema', schema], {
     cwd: root,

@@ -13,6 +13,7 @@ import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
 import { authenticate } from './lib/auth';
 import type { Config } from './lib/config';
+import { isDatabaseUnavailable } from './lib/db-errors';
 import type { Db } from './lib/prisma';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
@@ -119,6 +120,12 @@ export async function createGateway(config: Config, db: Db, logger: Logger): Pro
     }
     if (status !== undefined && status >= 400 && status < 500) {
       res.status(status).json({ detail: 'Bad Request' });
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      logger.warn({ method: req.method, path: req.path }, 'database unavailable');
+      res.setHeader('Retry-After', '1');
+      res.status(503).json({ detail: 'Service Unavailable' });
       return;
     }
     logger.error(

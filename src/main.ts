@@ -28,12 +28,15 @@ async function main(): Promise<void> {
   const { applied } = await deployMigrations({
     provider: config.database.provider,
     url: config.database.url,
-    migrationsDir: path.join(PROJECT_ROOT, 'prisma', 'migrations'),
+    migrationsDir:
+      config.database.provider === 'postgresql'
+        ? path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations')
+        : path.join(PROJECT_ROOT, 'prisma', 'migrations'),
   });
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
-  const db = await openDatabase(config.database);
-  const { httpServer, apollo } = await createGateway(config, db, logger);
+  const database = await openDatabase(config.database, (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'));
+  const { httpServer, apollo } = await createGateway(config, database.db, logger);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     try {
       await apollo.stop(); // the drain plugin closes the HTTP server and waits for requests
-      await db.$disconnect();
+      await database.close();
       process.exit(0);
     } catch (err) {
       logger.error({ err }, 'shutdown failed');

@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { AppError, GRAPHQL_CODE } from '../lib/errors';
+import { isDatabaseUnavailable } from '../lib/db-errors';
 
 /** Codes whose messages are ours or graphql-js's and safe to show; everything else is masked. */
 const PASS_THROUGH = new Set([
@@ -15,31 +16,40 @@ const PASS_THROUGH = new Set([
 ]);
 
 const VARIABLE_ERROR = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
+const NAME = '[_A-Za-z][_0-9A-Za-z]*';
 
 /**
  * graphql-js prints the refused value into its messages ("Variable "$input" got invalid value
- * { apiKey: "sk-…", temperature: "hot" }; ..."), which would hand a secret back to the client
- * and into any log. Rebuild those messages from their parts without the value.
+ * { apiKey: "sk-…", temperature: "hot" } at "input.temperature"; Float cannot ..."), which would
+ * hand a secret back to the client and into any log. Rebuild those messages without the value.
+ *
+ * The printed value can imitate the rest of the message (object keys are printed unquoted), so
+ * the message is never searched from the front: `reason` is the inner error's own message
+ * (graphql-js keeps it as originalError), the message must end with it, and the path is then read
+ * anchored at the end of what remains. Without the reason, nothing but the variable name is kept.
  */
-export function redactValues(message: string): { message: string; fields: string[] } {
+export function redactValues(message: string, reason?: string): { message: string; fields: string[] } {
   const variable = VARIABLE_ERROR.exec(message);
-  if (variable) {
-    const name = variable[1]!;
-    // The tail after the printed value: ` at "input.a.b[0]"; reason` (the path is made of names
-    // and indices only, so it can be found from its own shape).
-    const tail = new RegExp(` at "(\\$?${name}((?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])*))"; (.*)$`, 's').exec(message);
-    const reasonStart = message.lastIndexOf('; ');
-    const reason = tail ? tail[3]! : reasonStart >= 0 ? message.slice(reasonStart + 2) : 'invalid value';
-    const pathText = tail ? tail[2]! : '';
-    // The input field at fault: the first step of the path, or the field the reason names
-    // ("Field "modelProvider" of required type ..." / "Field "bogus" is not defined ...").
-    const field =
-      /^\.([_A-Za-z][_0-9A-Za-z]*)/.exec(pathText)?.[1] ??
-      (pathText === '' ? /^Field "([_A-Za-z][_0-9A-Za-z]*)"/.exec(reason)?.[1] : undefined);
-    const at = tail ? ` at "${name}${pathText}"` : '';
-    return { message: `Variable "$${name}" got invalid value${at}; ${redactReason(reason)}`, fields: field ? [field] : [] };
+  if (!variable) return { message: redactReason(message), fields: [] };
+  const name = variable[1]!;
+  if (reason === undefined || !message.endsWith(`; ${reason}`)) {
+    return { message: `Variable "$${name}" got invalid value.`, fields: [] };
   }
-  return { message: redactReason(message), fields: [] };
+  const prefix = message.slice(0, message.length - reason.length - 2);
+  const path = new RegExp(` at "${name}((?:\\.${NAME}|\\[\\d+\\])*)"$`).exec(prefix)?.[1] ?? '';
+  // The input field at fault: the first step of the path, or the field the reason names
+  // ("Field "modelProvider" of required type ..." / "Field "bogus" is not defined ...").
+  const field =
+    new RegExp(`^\\.(${NAME})`).exec(path)?.[1] ?? (path === '' ? new RegExp(`^Field "(${NAME})"`).exec(reason)?.[1] : undefined);
+  const at = path ? ` at "${name}${path}"` : '';
+  return { message: `Variable "$${name}" got invalid value${at}; ${redactReason(reason)}`, fields: field ? [field] : [] };
+}
+
+function inputFieldOfLiteralError(message: string): string | undefined {
+  return (
+    new RegExp(`^Field "(${NAME})" is not defined by type "${NAME}Input"\\.`).exec(message)?.[1] ??
+    new RegExp(`^Field "${NAME}Input\\.(${NAME})" of required type "[^"]+" was not provided\\.`).exec(message)?.[1]
+  );
 }
 
 function redactReason(reason: string): string {
@@ -66,10 +76,22 @@ export function createFormatError(logger: Logger) {
     }
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
     if (code && PASS_THROUGH.has(code)) {
-      const { message, fields } = redactValues(formatted.message);
-      const extensions: Record<string, unknown> = { code };
-      if (fields.length > 0) extensions.fields = fields;
+      const inner = (error as { originalError?: unknown } | null)?.originalError;
+      const { message, fields } = redactValues(formatted.message, inner instanceof Error ? inner.message : undefined);
+      const inputField = code === 'GRAPHQL_VALIDATION_FAILED' ? inputFieldOfLiteralError(message) : undefined;
+      // An input object written inline with a field it does not have (or without a required
+      // one) is the same mistake as in variables: answer it the same way, naming the field.
+      const extensions: Record<string, unknown> = { code: inputField ? 'BAD_USER_INPUT' : code };
+      if (inputField) extensions.fields = [inputField];
+      else if (fields.length > 0) extensions.fields = fields;
       return { message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
+    }
+    if (isDatabaseUnavailable(original)) {
+      return {
+        message: 'Service temporarily unavailable; retry shortly',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      };
     }
     // Unexpected: log what happened for operators (the error object, never request values),
     // hand the client nothing it could learn internals from.

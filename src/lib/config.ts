@@ -19,12 +19,20 @@ export interface JwtConfig {
   signingSecret?: KeyObject;
 }
 
+export interface DatabaseConfig {
+  provider: DbProvider;
+  url: string;
+  sqlitePath?: string;
+  /** PostgreSQL connection pool, per gateway process. */
+  pool: { max: number; connectTimeoutMs: number; idleTimeoutMs: number; statementTimeoutMs: number };
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
   dataDir: string;
-  database: { provider: DbProvider; url: string; sqlitePath?: string };
+  database: DatabaseConfig;
   jwt: JwtConfig;
   /** 32-byte AES-256-GCM key for api_key at rest. */
   encryptionKey: Buffer;
@@ -76,15 +84,39 @@ function devSecretFile(dataDir: string, file: string, make: () => string): strin
   }
 }
 
-function parseDatabase(raw: string, problems: string[]): Config['database'] {
+function readInt(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+function parseDatabase(env: Env, raw: string, problems: string[]): DatabaseConfig {
+  const pool = {
+    max: readInt(env, 'DATABASE_POOL_MAX', 10, 1, 1000, problems),
+    connectTimeoutMs: readInt(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600000, problems),
+    idleTimeoutMs: readInt(env, 'DATABASE_IDLE_TIMEOUT_MS', 30000, 0, 3600000, problems),
+    statementTimeoutMs: readInt(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10000, 0, 3600000, problems),
+  };
   if (raw.startsWith('file:')) {
     const filePath = raw.slice('file:'.length).replace(/\?.*$/, '');
     if (!filePath) problems.push('DATABASE_URL "file:" needs a path, e.g. file:./data/models.db');
-    return { provider: 'sqlite', url: `file:${filePath}`, sqlitePath: path.resolve(filePath) };
+    return { provider: 'sqlite', url: `file:${filePath}`, sqlitePath: path.resolve(filePath), pool };
   }
-  if (/^postgres(ql)?:\/\//.test(raw)) return { provider: 'postgresql', url: raw };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      problems.push('DATABASE_URL is not a valid postgresql:// URL');
+    }
+    return { provider: 'postgresql', url: raw, pool };
+  }
   problems.push('DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL)');
-  return { provider: 'sqlite', url: 'file:./data/models.db' };
+  return { provider: 'sqlite', url: 'file:./data/models.db', pool };
 }
 
 function parseJwt(env: Env, production: boolean, dataDir: string, problems: string[]): JwtConfig {
@@ -151,7 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be an integer 0..65535, got "${env.PORT}"`);
 
   const dataDir = path.resolve(env.DATA_DIR ?? 'data');
-  const database = parseDatabase(env.DATABASE_URL || `file:${path.join(dataDir, 'models.db')}`, problems);
+  const database = parseDatabase(env, env.DATABASE_URL || `file:${path.join(dataDir, 'models.db')}`, problems);
   const jwt = parseJwt(env, production, dataDir, problems);
   const encryptionKey = parseEncryptionKey(env, production, dataDir, problems);
 

@@ -69,12 +69,16 @@ export class ModelService {
     const issues: FieldIssue[] = [];
     const skip = filter.skip ?? 0;
     const limit = filter.limit ?? LIST_DEFAULT_LIMIT;
-    if (!Number.isInteger(skip) || skip < 0)
+    if (!Number.isInteger(skip) || skip < 0) {
       issues.push({ path: ['skip'], type: 'greater_than_equal', msg: 'Input should be greater than or equal to 0' });
-    if (!Number.isInteger(limit) || limit < 1)
+    } else if (skip > Number.MAX_SAFE_INTEGER) {
+      issues.push({ path: ['skip'], type: 'less_than_equal', msg: `Input should be less than or equal to ${Number.MAX_SAFE_INTEGER}` });
+    }
+    if (!Number.isInteger(limit) || limit < 1) {
       issues.push({ path: ['limit'], type: 'greater_than_equal', msg: 'Input should be greater than or equal to 1' });
-    else if (limit > LIST_MAX_LIMIT)
+    } else if (limit > LIST_MAX_LIMIT) {
       issues.push({ path: ['limit'], type: 'less_than_equal', msg: `Input should be less than or equal to ${LIST_MAX_LIMIT}` });
+    }
     if (issues.length > 0) throw Errors.validation(issues);
 
     const category = filter.category?.trim().toLowerCase() || undefined;
