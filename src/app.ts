@@ -14,7 +14,7 @@ import { buildGatewaySchema } from './graphql/schema';
 import { authenticate } from './lib/auth';
 import type { Config } from './lib/config';
 import { isDatabaseUnavailable } from './lib/db-errors';
-import type { Db } from './lib/prisma';
+import type { Database } from './lib/prisma';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 
@@ -22,7 +22,12 @@ export interface Gateway {
   app: express.Express;
   httpServer: http.Server;
   apollo: ApolloServer<GraphQLContext>;
+  /** From now on /readyz answers 503, so load balancers stop sending new requests. */
+  markDraining(): void;
 }
+
+/** How long /readyz waits for the database before calling it unreachable. */
+const READINESS_TIMEOUT_MS = 2000;
 
 /** The operation Sandbox opens with: the one most people come to try. */
 export const SANDBOX_DOCUMENT = `# Add the header  Authorization: Bearer <token>  (get one with: npm run token -- --sub alice)
@@ -60,8 +65,9 @@ function landingPagePlugin(config: Config) {
   return ApolloServerPluginLandingPageLocalDefault(options);
 }
 
-export async function createGateway(config: Config, db: Db, logger: Logger): Promise<Gateway> {
-  const models = new ModelService(db, config.encryptionKey, config.sharing, logger);
+export async function createGateway(config: Config, database: Database, logger: Logger): Promise<Gateway> {
+  const models = new ModelService(database.db, config.encryptionKey, config.sharing, logger);
+  let draining = false;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -87,6 +93,31 @@ export async function createGateway(config: Config, db: Db, logger: Logger): Pro
     maxAge: 600,
   });
 
+  // For load balancers and orchestrators; no auth, no internals.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        database.ping(),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('readiness check timed out')), READINESS_TIMEOUT_MS);
+        }),
+      ]);
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable' });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
   app.use(
     '/graphql',
     corsMiddleware,
@@ -99,6 +130,10 @@ export async function createGateway(config: Config, db: Db, logger: Logger): Pro
   // Bodies are read as text so that size (413) is settled before authentication (401) and
   // authentication before JSON parsing (422), the contract's order of precedence.
   app.use('/api', corsMiddleware, express.text({ type: () => true, limit: config.bodyLimitBytes }), modelRoutes(models, config.jwt));
+
+  app.use((_req, res) => {
+    res.status(404).json({ detail: 'Not Found' });
+  });
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const graphql = req.originalUrl.startsWith('/graphql');
@@ -136,5 +171,12 @@ export async function createGateway(config: Config, db: Db, logger: Logger): Pro
   };
   app.use(onError);
 
-  return { app, httpServer, apollo };
+  return {
+    app,
+    httpServer,
+    apollo,
+    markDraining: () => {
+      draining = true;
+    },
+  };
 }

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   const database = await openDatabase(config.database, (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'));
-  const { httpServer, apollo } = await createGateway(config, database.db, logger);
+  const { httpServer, apollo, markDraining } = await createGateway(config, database, logger);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
+    markDraining();
     try {
       await apollo.stop(); // the drain plugin closes the HTTP server and waits for requests
       await database.close();

@@ -10,9 +10,11 @@
 //
 // See /work/shared/notes/prisma-migrations-offline.md (or docs) for the facts this relies on.
 
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
@@ -20,6 +22,8 @@ import {
   type SqlQuery,
 } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
+import { Client, type ClientConfig, type PoolConfig } from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 
 export type DbProvider = 'sqlite' | 'postgresql';
 
@@ -30,6 +34,11 @@ export interface DeployOptions {
   url: string;
   migrationsDir: string;
   log?: MigrationLog;
+  /**
+   * PostgreSQL: how long to wait for another process's deploy (the advisory lock) before giving
+   * up, in milliseconds; 0 waits forever. Default 10 minutes.
+   */
+  lockTimeoutMs?: number;
 }
 
 export interface DriftOptions {
@@ -44,6 +53,17 @@ export interface CreateMigrationOptions {
   migrationsDir: string;
   name: string;
   provider: DbProvider;
+  log?: MigrationLog;
+  /**
+   * PostgreSQL: a server where throw-away databases may be created and dropped (the database in
+   * the URL is only used to connect). Default: see {@link postgresServerUrl}.
+   */
+  url?: string;
+}
+
+export interface DiffOptions {
+  /** PostgreSQL: server for the throw-away database, as in {@link CreateMigrationOptions.url}. */
+  url?: string;
   log?: MigrationLog;
 }
 
@@ -107,10 +127,39 @@ async function instantiateEngine(): Promise<Glue> {
   const glue = requireGlue();
   const wasmPath = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'schema_engine_bg.wasm');
   const bytes = await fs.promises.readFile(wasmPath);
-  const { instance } = await webAssembly().instantiate(bytes, { './schema_engine_bg.js': glue });
+  const { instance } = await webAssembly().instantiate(bytes, { './schema_engine_bg.js': engineImports(glue) });
   glue.__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as () => void)();
   return glue;
+}
+
+/**
+ * Timers the engine set (through the glue's `setTimeout` import) that have not fired yet. The
+ * engine never clears them: e.g. the 10 s timeout racing its `pg_advisory_lock(72707369)` stays
+ * pending after the lock is granted and would keep a finished CLI alive for 10 s. They are
+ * unref'd when the engine session ends (not before: an engine sleep must keep the process up).
+ */
+const pendingEngineTimers = new Set<ReturnType<typeof setTimeout>>();
+
+function engineImports(glue: Glue): Record<string, unknown> {
+  const imports: Record<string, unknown> = { ...glue };
+  for (const name of Object.keys(imports)) {
+    if (!name.startsWith('__wbg_setTimeout_')) continue;
+    imports[name] = (callback: () => void, ms: number) => {
+      const timer = setTimeout(() => {
+        pendingEngineTimers.delete(timer);
+        callback();
+      }, ms >>> 0);
+      pendingEngineTimers.add(timer);
+      return timer;
+    };
+  }
+  return imports;
+}
+
+function releaseEngineTimers(): void {
+  for (const timer of pendingEngineTimers) timer.unref();
+  pendingEngineTimers.clear();
 }
 
 /** The bits of the WebAssembly global used here (@types/node 20 does not declare it). */
@@ -168,9 +217,10 @@ function evaluateGlueSource(file: string): Glue {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The driver adapter factory the engine talks to the database through. New providers plug in
- * here (PostgreSQL: `@prisma/adapter-pg`, built from discrete connection fields, with shadow
- * databases created and dropped explicitly; see the notes).
+ * The driver adapter factory the engine talks to the database through. PostgreSQL uses
+ * `@prisma/adapter-pg` built from discrete connection fields (never the connection string, whose
+ * database name would override the shadow database's), with throw-away shadow databases
+ * created and dropped here (see {@link PgMigrationAdapterFactory}).
  */
 export function adapterFactoryFor(
   provider: DbProvider,
@@ -181,7 +231,7 @@ export function adapterFactoryFor(
     case 'sqlite':
       return new PrismaBetterSqlite3({ url: sqliteFilePath(url), fileMustExist: options.mustExist ?? false });
     case 'postgresql':
-      throw new MigrationError('PostgreSQL migrations are not supported yet (needs @prisma/adapter-pg)');
+      return new PgMigrationAdapterFactory(postgresTarget(url));
     default:
       throw new MigrationError(`unsupported database provider: ${String(provider)}`);
   }
@@ -281,6 +331,363 @@ function isMultiStatementError(err: unknown): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PostgreSQL
+// ---------------------------------------------------------------------------------------------
+
+const PG_DEFAULT_SCHEMA = 'public';
+
+/** Server used for throw-away databases when nothing else is configured. */
+export const DEFAULT_POSTGRES_SERVER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Key of the session-level advisory lock that serializes deploys (and resolves) across
+ * processes. Deliberately not Prisma's own key (72707369): the engine takes that one itself
+ * through its connection pool, and a second session asking for the same key from this process
+ * would wait for ourselves forever.
+ */
+const PG_DEPLOY_LOCK_KEY = '7726110119';
+
+const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** pg_catalog's single-byte `"char"`, which @prisma/adapter-pg cannot map, and its array. */
+const PG_CHAR_OID = 18;
+const PG_CHAR_ARRAY_OID = 1002;
+const PG_TEXT_OID = 25;
+const PG_TEXT_ARRAY_OID = 1009;
+
+/** A PostgreSQL URL as discrete connection fields (no connection string anywhere). */
+interface PgTarget {
+  /** host, port, user, password, database, ssl, application_name, options: nothing else. */
+  config: ClientConfig;
+  /** `?schema=` of the URL, default public. */
+  schema: string;
+  /** For messages: the URL without its password. */
+  display: string;
+}
+
+function postgresTarget(url: string): PgTarget {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new MigrationError(`PostgreSQL URL must start with "postgresql://", got "${redactUrl(url)}"`);
+  }
+  let parsed: ReturnType<typeof parseConnectionString>;
+  try {
+    parsed = parseConnectionString(url);
+  } catch (err) {
+    throw new MigrationError(`invalid PostgreSQL URL "${redactUrl(url)}": ${messageOf(err)}`, undefined, { cause: err });
+  }
+  const schema = typeof parsed.schema === 'string' && parsed.schema !== '' ? parsed.schema : PG_DEFAULT_SCHEMA;
+  const config: ClientConfig = {
+    host: parsed.host || undefined,
+    port: parsed.port ? Number(parsed.port) : undefined,
+    user: parsed.user || undefined,
+    password: parsed.password || undefined,
+    database: parsed.database || undefined,
+    ssl: parsed.ssl as ClientConfig['ssl'],
+    application_name: parsed.application_name || 'model-gateway-migrate',
+    connectionTimeoutMillis: 30_000,
+  };
+  if (parsed.options) config.options = parsed.options;
+  return { config, schema, display: redactUrl(url) };
+}
+
+/** The config with `search_path` set to `schema`: migrations name their tables unqualified. */
+function withSearchPath(config: ClientConfig, schema: string): ClientConfig {
+  // Server options are split at whitespace; a backslash escapes the next character.
+  const value = quoteIdent(schema).replace(/[\\\s]/g, (c) => `\\${c}`);
+  const options = `${config.options ? `${config.options} ` : ''}-c search_path=${value}`;
+  return { ...config, options };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+interface RowDescription {
+  fields?: { dataTypeID: number }[];
+}
+
+/**
+ * Relabels `"char"` columns (OID 18 / 1002), which the engine's introspection of pg_catalog
+ * returns and @prisma/adapter-pg cannot map, as text / text[] before pg parses the rows.
+ */
+function relabelCharColumns(msg: RowDescription): void {
+  for (const field of msg.fields ?? []) {
+    if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    else if (field.dataTypeID === PG_CHAR_ARRAY_OID) field.dataTypeID = PG_TEXT_ARRAY_OID;
+  }
+}
+
+/** A pg Client whose result columns of type `"char"` read as text (see relabelCharColumns). */
+class CharAsTextClient extends Client {
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    const connection = (this as unknown as { connection?: { prependListener?: unknown } }).connection;
+    if (typeof connection?.prependListener !== 'function') {
+      throw new MigrationError('unsupported version of "pg": its Client has no protocol connection to hook');
+    }
+    (connection as NodeJS.EventEmitter).prependListener('rowDescription', relabelCharColumns);
+  }
+}
+
+function enginePoolConfig(config: ClientConfig, schema: string): PoolConfig {
+  return { ...withSearchPath(config, schema), Client: CharAsTextClient, idleTimeoutMillis: 10_000 };
+}
+
+function pgCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+async function pgConnect(config: ClientConfig): Promise<Client> {
+  const client = new Client(config);
+  // A connection that dies while idle emits 'error'; unhandled, it would kill the process. The
+  // next query on it fails and reports the problem.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** A connection to the server for CREATE/DROP DATABASE (the URL's database, else `postgres`). */
+async function withServerConnection<T>(target: PgTarget, fn: (client: Client) => Promise<T>): Promise<T> {
+  let client: Client;
+  try {
+    client = await pgConnect(target.config);
+  } catch (err) {
+    if (pgCode(err) !== '3D000' || target.config.database === 'postgres') throw connectError(target, err);
+    try {
+      client = await pgConnect({ ...target.config, database: 'postgres' });
+    } catch (err2) {
+      throw connectError(target, err2);
+    }
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function connectError(target: PgTarget, err: unknown): MigrationError {
+  return new MigrationError(`cannot connect to PostgreSQL at ${target.display}: ${messageOf(err)}`, pgCode(err), { cause: err });
+}
+
+/** Creates an empty `mg_shadow_<random>` database on the target's server; returns its name. */
+async function createScratchDatabase(target: PgTarget): Promise<string> {
+  const name = `mg_shadow_${randomBytes(8).toString('hex')}`;
+  await withServerConnection(target, (client) => client.query(`CREATE DATABASE ${quoteIdent(name)}`)).catch((err: unknown) => {
+    if (err instanceof MigrationError) throw err;
+    throw new MigrationError(`cannot create a throw-away database on ${target.display}: ${messageOf(err)}`, pgCode(err), {
+      cause: err,
+    });
+  });
+  return name;
+}
+
+async function dropScratchDatabase(target: PgTarget, name: string): Promise<void> {
+  if (!name.startsWith('mg_shadow_')) throw new MigrationError(`refusing to drop database "${name}"`);
+  await withServerConnection(target, async (client) => {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+    } catch (err) {
+      if (pgCode(err) !== '55006') throw err; // object_in_use: a connection left over
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    }
+  });
+}
+
+/** `url` with another database name (everything else, including `?schema=`, kept). */
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+/**
+ * Runs `fn` with the URL of a new, empty database `mg_shadow_<random>` on the server of
+ * `serverUrl`, dropped afterwards whatever happens. The database named in `serverUrl` is only
+ * connected to (to create and drop the throw-away one), never changed.
+ */
+export async function withTemporaryPostgresDatabase<T>(serverUrl: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const target = postgresTarget(serverUrl);
+  const name = await createScratchDatabase(target);
+  let result: T;
+  try {
+    result = await fn(withDatabase(serverUrl, name));
+  } catch (err) {
+    await dropScratchDatabase(target, name).catch(() => undefined);
+    throw err;
+  }
+  try {
+    await dropScratchDatabase(target, name);
+  } catch (err) {
+    throw new MigrationError(`cannot drop the throw-away database ${name}: ${messageOf(err)}`, pgCode(err), { cause: err });
+  }
+  return result;
+}
+
+/**
+ * The server for throw-away databases (`check`, `create`, `diff` on PostgreSQL):
+ * MIGRATE_CHECK_DATABASE_URL, else a postgresql:// DATABASE_URL, else
+ * postgresql://postgres@127.0.0.1:5432/postgres.
+ */
+export function postgresServerUrl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MIGRATE_CHECK_DATABASE_URL) return env.MIGRATE_CHECK_DATABASE_URL;
+  const url = env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//.test(url)) return url;
+  return DEFAULT_POSTGRES_SERVER_URL;
+}
+
+/**
+ * Adapters for the engine: search_path set to the URL's schema, `"char"` read as text, scripts
+ * sent whole (see pgEngineAdapter), and shadow databases that are fresh `mg_shadow_<random>`
+ * databases on the same server, dropped when the engine (or withEngine) disposes them. Never
+ * PrismaPg's own connectToShadowDb, which would run in the main database when built from a
+ * connection string.
+ */
+class PgMigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const;
+  readonly adapterName: string;
+  private readonly main: PrismaPg;
+
+  constructor(private readonly target: PgTarget) {
+    this.main = new PrismaPg(enginePoolConfig(target.config, target.schema), { schema: target.schema });
+    this.adapterName = this.main.adapterName;
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    const adapter = await this.main.connect();
+    return pgEngineAdapter(adapter, () => adapter.dispose());
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    const name = await createScratchDatabase(this.target);
+    const config = { ...this.target.config, database: name };
+    let adapter: SqlDriverAdapter;
+    try {
+      adapter = await new PrismaPg(enginePoolConfig(config, PG_DEFAULT_SCHEMA), { schema: PG_DEFAULT_SCHEMA }).connect();
+    } catch (err) {
+      await dropScratchDatabase(this.target, name).catch(() => undefined);
+      throw err;
+    }
+    return pgEngineAdapter(adapter, async () => {
+      try {
+        await adapter.dispose(); // close the pool first: a database with sessions cannot be dropped
+      } finally {
+        await dropScratchDatabase(this.target, name);
+      }
+    });
+  }
+}
+
+/**
+ * The engine sends a migration's script through executeScript, which @prisma/adapter-pg splits
+ * at every ";" (breaking function bodies and string literals) and runs statement by statement.
+ * Like the native engine, send it whole as one simple-protocol query instead: parameterless,
+ * so pg does not prepare it, and a multi-statement query runs as one implicit transaction.
+ */
+function pgEngineAdapter(adapter: SqlDriverAdapter, dispose: () => Promise<void>): SqlDriverAdapter {
+  let disposed: Promise<void> | undefined;
+  const wrapped: SqlDriverAdapter = {
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    queryRaw: (query: SqlQuery) => adapter.queryRaw(query),
+    executeRaw: (query: SqlQuery) => adapter.executeRaw(query),
+    executeScript: async (script: string) => {
+      await adapter.executeRaw({ sql: script, args: [], argTypes: [] });
+    },
+    startTransaction: (isolationLevel) => adapter.startTransaction(isolationLevel),
+    dispose: () => (disposed ??= dispose()),
+  };
+  if (adapter.getConnectionInfo) {
+    const getInfo = adapter.getConnectionInfo.bind(adapter);
+    wrapped.getConnectionInfo = () => getInfo();
+  }
+  return wrapped;
+}
+
+/**
+ * Runs `fn` holding the deploy advisory lock, on a dedicated connection kept for the whole run
+ * (a pooled connection could change under the engine's feet), so that replicas starting at the
+ * same moment migrate one after the other: the first applies, the others find nothing pending.
+ * With `createDatabase`, a missing database is created first (like `prisma migrate deploy`);
+ * the schema of the URL is created if missing, under the lock.
+ */
+async function withPostgresDeployLock<T>(
+  target: PgTarget,
+  opts: { createDatabase: boolean; timeoutMs: number; log: MigrationLog | undefined },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const { log } = opts;
+  let client: Client;
+  try {
+    client = await pgConnect(target.config);
+  } catch (err) {
+    if (pgCode(err) !== '3D000' || !opts.createDatabase || !target.config.database) throw connectError(target, err);
+    await createDatabaseIfMissing(target, target.config.database, log);
+    try {
+      client = await pgConnect(target.config);
+    } catch (err2) {
+      throw connectError(target, err2);
+    }
+  }
+  try {
+    const lockSql = `SELECT pg_advisory_lock(${PG_DEPLOY_LOCK_KEY})`;
+    const got = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${PG_DEPLOY_LOCK_KEY}) AS locked`);
+    if (got.rows[0]?.locked !== true) {
+      log?.(`waiting for another process's migrations (advisory lock ${PG_DEPLOY_LOCK_KEY})`);
+      await client.query(`SET lock_timeout = ${Math.max(0, Math.floor(opts.timeoutMs))}`);
+      try {
+        await client.query(lockSql);
+      } catch (err) {
+        if (pgCode(err) === '55P03') {
+          throw new MigrationError(
+            `timed out after ${opts.timeoutMs} ms waiting for another process's migrations ` +
+              `(advisory lock ${PG_DEPLOY_LOCK_KEY} on ${target.display})`,
+            '55P03',
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    }
+    try {
+      await ensureSchema(client, target.schema, log);
+      return await fn();
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${PG_DEPLOY_LOCK_KEY})`).catch(() => undefined);
+    }
+  } catch (err) {
+    if (err instanceof MigrationError || !(err instanceof Error) || pgCode(err) === undefined) throw err;
+    throw new MigrationError(`PostgreSQL error on ${target.display}: ${err.message}`, pgCode(err), { cause: err });
+  } finally {
+    await client.end().catch(() => undefined); // also releases the lock if the unlock failed
+  }
+}
+
+async function createDatabaseIfMissing(target: PgTarget, database: string, log: MigrationLog | undefined): Promise<void> {
+  await withServerConnection({ ...target, config: { ...target.config, database: 'postgres' } }, async (client) => {
+    try {
+      await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      log?.(`created database ${database}`);
+    } catch (err) {
+      // Another replica created it in the meantime: duplicate_database, or the unique index of
+      // pg_database when both got past the existence check at once.
+      if (pgCode(err) !== '42P04' && pgCode(err) !== '23505') {
+        throw new MigrationError(`cannot create database ${database}: ${messageOf(err)}`, pgCode(err), { cause: err });
+      }
+    }
+  });
+}
+
+async function ensureSchema(client: Client, schema: string, log: MigrationLog | undefined): Promise<void> {
+  const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (found.rowCount === 0) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    log?.(`created schema ${schema}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Running the engine
 // ---------------------------------------------------------------------------------------------
 
@@ -327,6 +734,7 @@ function withEngine<T>(session: EngineSession, fn: (engine: SchemaEngine) => Pro
       // free() does not close the connections the factory opened; on SQLite they hold an
       // EXCLUSIVE lock until closed.
       await tracking.disposeAll();
+      releaseEngineTimers();
     }
   });
 }
@@ -465,13 +873,34 @@ export async function deployMigrations(opts: DeployOptions): Promise<{ applied: 
   }
   const migrationsList = readMigrationsList(migrationsDir);
   assertReadable(migrationsList);
-  if (opts.provider === 'sqlite') {
-    const file = sqliteFilePath(opts.url);
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  }
-  const factory = adapterFactoryFor(opts.provider, opts.url);
+  assertLockfileProvider(migrationsList, opts.provider);
   const log = opts.log;
   log?.(`${migrationsList.migrationDirectories.length} migration(s) found in ${migrationsDir}`);
+  let appliedMigrationNames: string[];
+  if (opts.provider === 'postgresql') {
+    // Replicas starting together against one database: one at a time (see withPostgresDeployLock).
+    const target = postgresTarget(opts.url);
+    const lock = { createDatabase: true, timeoutMs: opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, log };
+    appliedMigrationNames = await withPostgresDeployLock(target, lock, () => applyMigrations(opts.provider, opts.url, migrationsList, log));
+  } else {
+    const file = sqliteFilePath(opts.url);
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    appliedMigrationNames = await applyMigrations(opts.provider, opts.url, migrationsList, log);
+  }
+  if (log) {
+    if (appliedMigrationNames.length === 0) log('no pending migrations to apply');
+    for (const name of appliedMigrationNames) log(`applied migration ${name}`);
+  }
+  return { applied: appliedMigrationNames };
+}
+
+async function applyMigrations(
+  provider: DbProvider,
+  url: string,
+  migrationsList: MigrationList,
+  log: MigrationLog | undefined,
+): Promise<string[]> {
+  const factory = adapterFactoryFor(provider, url);
   const { appliedMigrationNames } = await withEngine({ factory, ...(log ? { log } : {}) }, async (engine) => {
     try {
       return await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
@@ -495,11 +924,7 @@ export async function deployMigrations(opts: DeployOptions): Promise<{ applied: 
     const e = engineError(err);
     throw new MigrationError(`migrate deploy failed: ${e.message}`, e.code, { cause: e.cause ?? err });
   });
-  if (log) {
-    if (appliedMigrationNames.length === 0) log('no pending migrations to apply');
-    for (const name of appliedMigrationNames) log(`applied migration ${name}`);
-  }
-  return { applied: appliedMigrationNames };
+  return appliedMigrationNames;
 }
 
 /**
@@ -513,29 +938,44 @@ export async function resolveMigration(opts: DeployOptions & { name: string; as:
   assertDatabaseExists(opts.provider, opts.url);
   const factory = adapterFactoryFor(opts.provider, opts.url, { mustExist: true });
   const log = opts.log;
-  await withEngine({ factory, ...(log ? { log } : {}) }, async (engine) => {
-    if (opts.as === 'applied') {
-      await engine.markMigrationApplied({ migrationName: opts.name, migrationsList });
-    } else {
-      await engine.markMigrationRolledBack({ migrationName: opts.name });
-    }
-  });
+  const mark = () =>
+    withEngine({ factory, ...(log ? { log } : {}) }, async (engine) => {
+      if (opts.as === 'applied') {
+        await engine.markMigrationApplied({ migrationName: opts.name, migrationsList });
+      } else {
+        await engine.markMigrationRolledBack({ migrationName: opts.name });
+      }
+    });
+  if (opts.provider === 'postgresql') {
+    const lock = { createDatabase: false, timeoutMs: opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, log };
+    await withPostgresDeployLock(postgresTarget(opts.url), lock, mark);
+  } else {
+    await mark();
+  }
   log?.(`marked migration ${opts.name} as ${opts.as}`);
 }
 
-/** `prisma migrate diff --from-empty --to-schema <schemaPath> --script`. */
-export async function diffFromEmpty(schemaPath: string): Promise<string> {
+/**
+ * `prisma migrate diff --from-empty --to-schema <schemaPath> --script`. The engine needs a
+ * connection: an in-memory database for SQLite, a throw-away database on `options.url`'s server
+ * for PostgreSQL.
+ */
+export async function diffFromEmpty(schemaPath: string, options: DiffOptions = {}): Promise<string> {
   const schema = readSchema(schemaPath);
   const provider = schemaProvider(schema.content);
-  const factory = adapterFactoryFor(provider, inMemoryUrl(provider));
-  const result = await withEngine({ factory, datamodels: [[schema.path, schema.content]] }, (engine) =>
-    engine.diff({
-      from: { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files: [schema] },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTERS,
-    }),
+  const log = options.log;
+  const result = await withScratchUrl(provider, options.url, (url) =>
+    withEngine(
+      { factory: adapterFactoryFor(provider, url), datamodels: [[schema.path, schema.content]], ...(log ? { log } : {}) },
+      (engine) =>
+        engine.diff({
+          from: { tag: 'empty' },
+          to: { tag: 'schemaDatamodel', files: [schema] },
+          script: true,
+          exitCode: null,
+          filters: NO_FILTERS,
+        }),
+    ),
   );
   return result.stdout ?? '';
 }
@@ -570,8 +1010,11 @@ export async function checkDrift(opts: DriftOptions): Promise<{ inSync: boolean;
  *
  * The engine's own `createMigration` cannot reach a shadow database through a driver adapter,
  * so this is `prisma migrate diff --from-migrations <dir> --to-schema <schema> --script`: the
- * engine replays the migrations on a throw-away in-memory shadow database and renders the same
- * script. (Unlike `migrate dev`, no "Warnings:" comment is prepended for destructive changes.)
+ * engine replays the migrations on a throw-away shadow database (in memory for SQLite; for
+ * PostgreSQL `mg_shadow_<random>` databases on `opts.url`'s server, dropped afterwards) and
+ * renders the same script. (Unlike `migrate dev`, no "Warnings:" comment is prepended for
+ * destructive changes.) The first migration of an empty folder is exactly `prisma migrate diff
+ * --from-empty --to-schema <schema> --script`.
  */
 export async function createMigration(opts: CreateMigrationOptions): Promise<string | null> {
   const schema = readSchema(opts.schemaPath);
@@ -587,15 +1030,20 @@ export async function createMigration(opts: CreateMigrationOptions): Promise<str
     ? { ...migrationsList, lockfile: { path: LOCKFILE, content: lockfileContent(opts.provider) } }
     : migrationsList;
   const log = opts.log;
-  const factory = adapterFactoryFor(opts.provider, inMemoryUrl(opts.provider));
-  const result = await withEngine({ factory, datamodels: [[schema.path, schema.content]], ...(log ? { log } : {}) }, (engine) =>
-    engine.diff({
-      from: { tag: 'migrations', ...diffSource },
-      to: { tag: 'schemaDatamodel', files: [schema] },
-      script: true,
-      exitCode: true,
-      filters: NO_FILTERS,
-    }),
+  const result = await withScratchUrl(opts.provider, opts.url, (url) =>
+    withEngine(
+      { factory: adapterFactoryFor(opts.provider, url), datamodels: [[schema.path, schema.content]], ...(log ? { log } : {}) },
+      (engine) =>
+        engine.diff({
+          // The first migration is the baseline `migrate diff --from-empty` prints (on PostgreSQL
+          // it creates the schema, which a diff from an empty migration history omits).
+          from: migrationsList.migrationDirectories.length === 0 ? { tag: 'empty' } : { tag: 'migrations', ...diffSource },
+          to: { tag: 'schemaDatamodel', files: [schema] },
+          script: true,
+          exitCode: true,
+          filters: NO_FILTERS,
+        }),
+    ),
   );
   if (result.exitCode === 0) {
     log?.('no schema changes: no migration created');
@@ -624,9 +1072,22 @@ function utcTimestamp(d: Date): string {
   );
 }
 
-function inMemoryUrl(provider: DbProvider): string {
-  if (provider === 'sqlite') return 'file::memory:';
-  throw new MigrationError(`no throw-away database for provider "${provider}" yet`);
+/** Runs `fn` with the URL of a throw-away database: in memory (SQLite) or mg_shadow_<random>. */
+function withScratchUrl<T>(provider: DbProvider, serverUrl: string | undefined, fn: (url: string) => Promise<T>): Promise<T> {
+  if (provider === 'sqlite') return fn('file::memory:');
+  return withTemporaryPostgresDatabase(serverUrl ?? postgresServerUrl(), fn);
+}
+
+/** Deploying migrations written for another provider would fail half-way (P3019 natively). */
+function assertLockfileProvider(list: MigrationList, provider: DbProvider): void {
+  const content = list.lockfile.content;
+  if (content === null) return;
+  const declared = /^\s*provider\s*=\s*"([^"]+)"/m.exec(content)?.[1];
+  if (declared === undefined) return;
+  const normalized = declared === 'postgres' ? 'postgresql' : declared;
+  if (normalized !== provider) {
+    throw new MigrationError(`the migrations in ${list.baseDir} are for "${declared}" (${LOCKFILE}), not "${provider}"`, 'P3019');
+  }
 }
 
 function assertDatabaseExists(provider: DbProvider, url: string): void {
