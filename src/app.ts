@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
-import { authenticate } from './lib/auth';
+import { createAuthenticator, type AuthResult } from './lib/auth';
 import type { Config } from './lib/config';
 import { isDatabaseUnavailable } from './lib/db-errors';
 import type { Database } from './lib/prisma';
@@ -118,18 +118,36 @@ export async function createGateway(config: Config, database: Database, logger: 
     }
   });
 
+  // After the body parsers (a 413 outranks a 401), before everything that needs the caller.
+  const authenticator = createAuthenticator(config.jwt);
+  const authenticateRequest: express.RequestHandler = async (req, res, next) => {
+    try {
+      res.locals.auth = await authenticator.authenticate(req.headers.authorization);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+
   app.use(
     '/graphql',
     corsMiddleware,
     express.json({ limit: config.bodyLimitBytes }),
+    authenticateRequest,
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ auth: authenticate(req.headers.authorization, config.jwt), models }),
+      context: async ({ res }) => ({ auth: res.locals.auth as AuthResult, models }),
     }),
   );
 
   // Bodies are read as text so that size (413) is settled before authentication (401) and
   // authentication before JSON parsing (422), the contract's order of precedence.
-  app.use('/api', corsMiddleware, express.text({ type: () => true, limit: config.bodyLimitBytes }), modelRoutes(models, config.jwt));
+  app.use(
+    '/api',
+    corsMiddleware,
+    express.text({ type: () => true, limit: config.bodyLimitBytes }),
+    authenticateRequest,
+    modelRoutes(models),
+  );
 
   app.use((_req, res) => {
     res.status(404).json({ detail: 'Not Found' });

@@ -51,6 +51,18 @@ export function authenticate(authorization: string | undefined, config: JwtConfi
   }
 }
 
+/**
+ * Verifies a request's credentials once; the result rides on the request (`res.locals.auth`)
+ * so the rate limiter, the REST routes and the GraphQL context all use the same verdict.
+ */
+export interface Authenticator {
+  authenticate(authorization: string | undefined): Promise<AuthResult>;
+}
+
+export function createAuthenticator(config: JwtConfig): Authenticator {
+  return { authenticate: async (authorization) => authenticate(authorization, config) };
+}
+
 export function requireCaller(auth: AuthResult): Caller {
   if (auth.caller) return auth.caller;
   throw auth.error;

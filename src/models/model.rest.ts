@@ -1,6 +1,5 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { authenticate, type Caller } from '../lib/auth';
-import type { JwtConfig } from '../lib/config';
+import type { AuthResult, Caller } from '../lib/auth';
 import { AppError, HTTP_STATUS, type FieldIssue } from '../lib/errors';
 import type { ModelService } from './model.service';
 import { CREATE_FIELDS, UPDATE_FIELDS, type InputRecord } from './model.validation';
@@ -141,14 +140,15 @@ function sendModel(res: Response, view: ModelView): void {
 
 type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
 
-export function modelRoutes(models: ModelService, jwt: JwtConfig): Router {
+export function modelRoutes(models: ModelService): Router {
   const router = Router();
 
   const authed =
     (handler: Handler): RequestHandler =>
     async (req: Request, res: Response, next: NextFunction) => {
       try {
-        const auth = authenticate(req.headers.authorization, jwt);
+        // Verified once per request by the authentication middleware in app.ts.
+        const auth = res.locals.auth as AuthResult;
         if (!auth.caller) throw auth.error;
         await handler(req, res, auth.caller);
       } catch (err) {
