@@ -10,13 +10,17 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
+import { costLimitPlugin, documentSizeLimit, limitValidationRules } from './graphql/limits';
 import { buildGatewaySchema } from './graphql/schema';
 import { createAuthenticator, type AuthResult } from './lib/auth';
 import type { Config } from './lib/config';
 import { isDatabaseUnavailable } from './lib/db-errors';
+import { corsOrigin, landingPageCsp, securityHeaders } from './lib/http-security';
 import type { Database } from './lib/prisma';
+import { createRateLimiter } from './lib/rate-limit';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
+import { openApiRoutes } from './openapi/routes';
 
 export interface Gateway {
   app: express.Express;
@@ -44,16 +48,6 @@ mutation UpdateModel($modelId: String!, $input: UpdateModelInput!, $expectedVers
 }
 `;
 
-/** Origins allowed to call from a browser in development: Apollo's hosted Sandbox and local pages. */
-function devCorsOrigin(origin: string | undefined, callback: (err: Error | null, allow?: boolean) => void): void {
-  const allowed =
-    origin === undefined ||
-    origin === 'https://studio.apollographql.com' ||
-    origin === 'https://sandbox.embed.apollographql.com' ||
-    /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin);
-  callback(null, allowed);
-}
-
 function landingPagePlugin(config: Config) {
   if (!config.landingPage) return ApolloServerPluginLandingPageDisabled();
   const options = {
@@ -66,32 +60,47 @@ function landingPagePlugin(config: Config) {
 }
 
 export async function createGateway(config: Config, database: Database, logger: Logger): Promise<Gateway> {
-  const models = new ModelService(database.db, config.encryptionKey, config.sharing, logger);
+  const models = new ModelService(database.db, config.encryptionKeys, config.sharing, logger);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Only the configured proxies' X-Forwarded-For counts: the client address keys rate limits.
+  app.set('trust proxy', config.http.trustProxy);
   // ETags here are model versions, set by the REST routes; Express's body hashes would mislead.
   app.set('etag', false);
   const httpServer = http.createServer(app);
 
+  const formatError = createFormatError(logger);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await buildGatewaySchema(),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.env === 'production',
-    formatError: createFormatError(logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPagePlugin(config)],
+    formatError,
+    // Defaults, stated so they cannot be dropped unnoticed: one operation per request, and
+    // operations only with a header a cross-site form or <img> cannot send.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: limitValidationRules(config.limits),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      landingPagePlugin(config),
+      costLimitPlugin<GraphQLContext>(config.limits.maxCost),
+    ],
   });
   await apollo.start();
 
   const corsMiddleware = cors({
-    origin: config.env === 'production' ? false : devCorsOrigin,
+    origin: corsOrigin(config.http.corsOrigins),
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Apollo-Require-Preflight', 'X-Apollo-Operation-Name', 'X-Request-Id'],
-    exposedHeaders: ['ETag'],
+    exposedHeaders: ['ETag', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
     maxAge: 600,
   });
+
+  // Security headers on every response, including errors and health checks.
+  app.use(securityHeaders());
 
   // For load balancers and orchestrators; no auth, no internals.
   app.get('/healthz', (_req, res) => {
@@ -119,25 +128,35 @@ export async function createGateway(config: Config, database: Database, logger: 
   });
 
   // After the body parsers (a 413 outranks a 401), before everything that needs the caller.
-  const authenticator = createAuthenticator(config.jwt);
+  const authenticator = createAuthenticator(config.jwt, logger);
   const authenticateRequest: express.RequestHandler = async (req, res, next) => {
     try {
-      res.locals.auth = await authenticator.authenticate(req.headers.authorization);
+      res.locals.auth = await authenticator.authenticate(req.headers.authorization, req.originalUrl);
       next();
     } catch (err) {
       next(err);
     }
   };
+  // Keyed by the verified caller, so it comes right after authentication; one budget for both APIs.
+  const rateLimiter = createRateLimiter(config.http.rateLimit, logger);
+  const limitRate: express.RequestHandler = rateLimiter?.middleware ?? ((_req, _res, next) => next());
+  httpServer.once('close', () => void rateLimiter?.close());
 
   app.use(
     '/graphql',
     corsMiddleware,
+    landingPageCsp(),
     express.json({ limit: config.bodyLimitBytes }),
     authenticateRequest,
+    limitRate,
+    documentSizeLimit(config.limits.maxDocumentBytes, formatError),
     expressMiddleware(apollo, {
       context: async ({ res }) => ({ auth: res.locals.auth as AuthResult, models }),
     }),
   );
+
+  // The REST API's OpenAPI document and reference page: public, so before /api's routes and their 404.
+  app.use(openApiRoutes());
 
   // Bodies are read as text so that size (413) is settled before authentication (401) and
   // authentication before JSON parsing (422), the contract's order of precedence.
@@ -146,6 +165,7 @@ export async function createGateway(config: Config, database: Database, logger: 
     corsMiddleware,
     express.text({ type: () => true, limit: config.bodyLimitBytes }),
     authenticateRequest,
+    limitRate,
     modelRoutes(models),
   );
 
@@ -169,6 +189,11 @@ export async function createGateway(config: Config, database: Database, logger: 
     if (mapped) {
       if (mapped.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       res.status(mapped.status).json(mapped.body);
+      return;
+    }
+    if (err?.type === 'charset.unsupported' || err?.type === 'encoding.unsupported') {
+      // A body that cannot be decoded cannot be JSON: FastAPI's answer is a 422 json_invalid.
+      res.status(422).json({ detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
       return;
     }
     if (status !== undefined && status >= 400 && status < 500) {

@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     markDraining();
     try {
+      // Keep serving while the load balancer's next /readyz probe sees 503 and stops routing here.
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       await apollo.stop(); // the drain plugin closes the HTTP server and waits for requests
       await database.close();
       process.exit(0);

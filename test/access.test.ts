@@ -4,13 +4,12 @@
  * per-caller flags, 404 (never 403) for a model the caller may not see, 403 for one they may
  * see but not edit, and the list filters that depend on visibility.
  */
-import type Database from 'better-sqlite3';
 import { gql, MODEL_FIELDS, request } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
+import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob, tokenFor } from './helpers/tokens';
 
 let srv: RunningServer;
-let db: Database.Database;
+let db: TestDb;
 
 const ALICE = alice();
 const BOB = bob();

@@ -437,3 +437,113 @@ describe('the token CLI (npm run token → dist/cli/token.js)', () => {
     }
   });
 });
+
+describe('a token in the query string is refused, even beside a valid Authorization header', () => {
+  // Tokens in URLs end up in access logs, proxies, browser history and Referer headers.
+  const PARAMS = ['access_token', 'token', 'jwt', 'ACCESS_TOKEN', 'Token', 'access_token[]'];
+  const query = (param: string, token: string) => `${encodeURIComponent(param)}=${encodeURIComponent(token)}`;
+
+  it.each(PARAMS)('REST ?%s=<valid token>: 401 on every route and method, nothing changes', async (param) => {
+    const token = alice();
+    const q = query(param, token);
+    const before = rowOf(FIXTURE);
+    const rowsBefore = countRows();
+    expectRest401(await request(server.url, 'GET', `/api/models?${q}`, { token }), BAD_CREDENTIALS);
+    expectRest401(await request(server.url, 'GET', `/api/models?category=llm&${q}`, { token }), BAD_CREDENTIALS);
+    expectRest401(await request(server.url, 'GET', `/api/models/by-id/${FIXTURE}?${q}`, { token }), BAD_CREDENTIALS);
+    expectRest401(
+      await request(server.url, 'PUT', `/api/models/by-id/${FIXTURE}?${q}`, { token, body: { temperature: 1.7 } }),
+      BAD_CREDENTIALS,
+    );
+    expectRest401(await request(server.url, 'DELETE', `/api/models/by-id/${FIXTURE}?${q}`, { token }), BAD_CREDENTIALS);
+    expectRest401(
+      await request(server.url, 'POST', `/api/models?${q}`, {
+        token,
+        body: { model_id: 'auth-query-token', model_provider: 'openai', model_name: 'x' },
+      }),
+      BAD_CREDENTIALS,
+    );
+    expect(rowOf(FIXTURE)).toEqual(before);
+    expect(countRows()).toBe(rowsBefore);
+  });
+
+  it.each(PARAMS)('GraphQL ?%s=<valid token>: UNAUTHENTICATED over POST and GET, nothing changes', async (param) => {
+    const token = alice();
+    const q = query(param, token);
+    const before = rowOf(FIXTURE);
+    const post = (body: Record<string, unknown>) => request(server.url, 'POST', `/graphql?${q}`, { token, body });
+    expectGraphQL401(await post({ query: '{ models { modelId } }' }), BAD_CREDENTIALS.detail, 'models');
+    expectGraphQL401(
+      await post({
+        query: 'mutation ($id: String!) { updateModel(modelId: $id, input: { temperature: 1.7 }) { version } }',
+        variables: { id: FIXTURE },
+      }),
+      BAD_CREDENTIALS.detail,
+      'updateModel',
+    );
+    const get = await request(server.url, 'GET', `/graphql?query=${encodeURIComponent('{ models { modelId } }')}&${q}`, {
+      token,
+      headers: { 'Apollo-Require-Preflight': 'true' },
+    });
+    expectGraphQL401(get, BAD_CREDENTIALS.detail, 'models');
+    expect(rowOf(FIXTURE)).toEqual(before);
+  });
+
+  it('an empty token parameter, or a token in the query and no header, is refused as bad credentials', async () => {
+    expectRest401(await request(server.url, 'GET', '/api/models?access_token=', { token: alice() }), BAD_CREDENTIALS);
+    expectRest401(await request(server.url, 'GET', `/api/models?access_token=${alice()}`), BAD_CREDENTIALS);
+    expectGraphQL401(
+      await request(server.url, 'POST', `/graphql?jwt=${alice()}`, { body: { query: '{ models { modelId } }' } }),
+      BAD_CREDENTIALS.detail,
+      'models',
+    );
+  });
+
+  it('other parameters are not mistaken for tokens: the same requests without a token parameter succeed', async () => {
+    const token = alice();
+    const list = await request(server.url, 'GET', '/api/models?category=llm&tokens=1&token_type=bearer&my_jwt=x&jwt_hint=1', { token });
+    expect(list.status).toBe(200);
+    expect(list.body.map((m: { model_id: string }) => m.model_id)).toContain(FIXTURE);
+    const get = await request(server.url, 'GET', `/graphql?query=${encodeURIComponent(`{ model(modelId: "${FIXTURE}") { modelId } }`)}`, {
+      token,
+      headers: { 'Apollo-Require-Preflight': 'true' },
+    });
+    expect(get.body).toEqual({ data: { model: { modelId: FIXTURE } } });
+  });
+});
+
+describe('clock tolerance: JWT_CLOCK_TOLERANCE_SEC', () => {
+  let lenient: RunningServer;
+
+  beforeAll(async () => {
+    lenient = await startServer({ env: { JWT_CLOCK_TOLERANCE_SEC: '30' } });
+  });
+  afterAll(async () => {
+    await lenient?.stop();
+  });
+
+  it('a token expired 20 s ago: accepted with JWT_CLOCK_TOLERANCE_SEC=30, refused with the default (5 s)', async () => {
+    const token = tokenFor('alice', { expiresInSec: -20 });
+    expect((await request(lenient.url, 'GET', '/api/models', { token })).status).toBe(200);
+    expect((await gql(lenient.url, '{ models { modelId } }', undefined, token)).body).toEqual({ data: { models: [] } });
+    await expectRefusedEverywhere(server.url, `Bearer ${token}`, BAD_CREDENTIALS);
+  });
+
+  it('nbf 20 s ahead: accepted with 30, refused with the default', async () => {
+    const token = tokenFor('alice', { claims: { nbf: now() + 20 } });
+    expect((await request(lenient.url, 'GET', '/api/models', { token })).status).toBe(200);
+    await expectRefusedEverywhere(server.url, `Bearer ${token}`, BAD_CREDENTIALS);
+  });
+
+  it('beyond the tolerance (expired 60 s ago, nbf 60 s ahead): refused with 30 too', async () => {
+    await expectRefusedEverywhere(lenient.url, `Bearer ${tokenFor('alice', { expiresInSec: -60 })}`, BAD_CREDENTIALS);
+    await expectRefusedEverywhere(lenient.url, `Bearer ${tokenFor('alice', { claims: { nbf: now() + 60 } })}`, BAD_CREDENTIALS);
+  });
+
+  it.each(['-1', '301', 'five'])('JWT_CLOCK_TOLERANCE_SEC=%s refuses to start with a config error', async (value) => {
+    const out = await startServer({ env: { JWT_CLOCK_TOLERANCE_SEC: value }, expectExit: true });
+    await out.stop();
+    expect(out.process.exitCode).toBe(1);
+    expect(out.logs()).toMatch(/config error: JWT_CLOCK_TOLERANCE_SEC must be a number of seconds between 0 and 300/);
+  });
+});

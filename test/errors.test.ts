@@ -4,13 +4,12 @@
  * apply, and that no response carries internals or secrets. Every refused request is also
  * checked to have changed nothing in the database.
  */
-import type Database from 'better-sqlite3';
 import { gql, MODEL_FIELDS, request, type RequestOptions } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
+import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, tokenFor } from './helpers/tokens';
 
 let srv: RunningServer;
-let db: Database.Database;
+let db: TestDb;
 
 const ALICE = alice();
 const BOB = bob();
@@ -42,6 +41,7 @@ function expectNoLeak(text: string) {
   responsesChecked++;
   expect(text).not.toMatch(/prisma/i);
   expect(text).not.toMatch(/sqlite/i);
+  expect(text).not.toMatch(/postgres|\bpg_|violates|duplicate key/i);
   expect(text).not.toMatch(/\bSELECT\b/i);
   expect(text).not.toMatch(/\bat [^\s]+ \(?[^\s]*:\d+:\d+\)?/);
   expect(text).not.toMatch(/\.(?:js|ts):\d+/);

@@ -3,13 +3,12 @@
  * create rules, list with paging and filters, get, delete, setModelActive, timestamps, ids that
  * contain `/`, and REST and GraphQL agreeing field for field on the same stored model.
  */
-import type Database from 'better-sqlite3';
 import { gql, MODEL_FIELDS, request, REST_KEYS } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
+import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
 
 let srv: RunningServer;
-let db: Database.Database;
+let db: TestDb;
 
 const ALICE = alice();
 const BOB = bob();

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { admin, alice, bob } from './helpers/tokens';
 import { gql, MODEL_FIELDS, REST_KEYS, request, type HttpResult, type RequestOptions } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
+import { itPostgresOnly, itSqliteOnly, startServer, storedAtRest, type RunningServer } from './helpers/server';
 
 let server: RunningServer;
 
@@ -753,7 +753,7 @@ describe('a stored ciphertext that does not open', () => {
 });
 
 describe('nowhere at rest or in logs', () => {
-  it('the DB file and its WAL never contain a plaintext key (nor its base64)', () => {
+  itSqliteOnly('the DB file and its WAL never contain a plaintext key (nor its base64)', () => {
     expect(KEYS.length).toBeGreaterThan(20);
     const files = [server.dbPath, `${server.dbPath}-wal`, `${server.dbPath}-journal`].filter((f) => fs.existsSync(f));
     expect(files).toContain(server.dbPath);
@@ -764,6 +764,31 @@ describe('nowhere at rest or in logs', () => {
         expect(bytes.includes(Buffer.from(key, 'utf8'))).toBe(false);
         expect(bytes.includes(Buffer.from(key, 'utf16le'))).toBe(false);
         expect(bytes.includes(Buffer.from(Buffer.from(key).toString('base64')))).toBe(false);
+      }
+    }
+  });
+
+  itPostgresOnly('no row of any table of the PostgreSQL database contains a plaintext key (nor its base64)', () => {
+    expect(KEYS.length).toBeGreaterThan(20);
+    const places = storedAtRest(server);
+    expect(places.map((p) => p.place)).toEqual(expect.arrayContaining(['public.models', 'public._prisma_migrations']));
+    // Not vacuous: the models of this file, every stored ciphertext included, are what was scanned.
+    const models = places.find((p) => p.place === 'public.models')!.bytes;
+    const db = server.db();
+    let ciphertexts: string[];
+    try {
+      ciphertexts = (
+        db.prepare('SELECT api_key_encrypted AS c FROM models WHERE api_key_encrypted IS NOT NULL').all() as { c: string }[]
+      ).map((r) => r.c);
+    } finally {
+      db.close();
+    }
+    expect(ciphertexts.length).toBeGreaterThan(10);
+    for (const ciphertext of ciphertexts) expect(models.includes(Buffer.from(ciphertext))).toBe(true);
+    for (const { place, bytes } of places) {
+      for (const key of KEYS) {
+        expect({ place, plaintext: bytes.includes(Buffer.from(key, 'utf8')) }).toEqual({ place, plaintext: false });
+        expect({ place, base64: bytes.includes(Buffer.from(Buffer.from(key).toString('base64'))) }).toEqual({ place, base64: false });
       }
     }
   });

@@ -1,25 +1,42 @@
 /**
- * Starting the compiled server (`node dist/main.js`): it creates and migrates its SQLite file,
- * restarts harmlessly, honours DATABASE_URL, refuses bad configuration with a clear
+ * Starting the compiled server (`node dist/main.js`): it creates and migrates its SQLite file (or
+ * migrates its fresh PostgreSQL database), restarts harmlessly, honours DATABASE_URL, refuses bad configuration with a clear
  * `config error:` line (never a secret), keeps generated development secrets under ./data,
  * stops cleanly on SIGTERM, and serves Sandbox only outside production.
  */
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import jwt from 'jsonwebtoken';
 import { gql, request } from './helpers/http';
-import { PROJECT_ROOT, SERVER_ENTRY, baseEnv, freePort, startServer, tempDir, type RunningServer } from './helpers/server';
+import {
+  PROJECT_ROOT,
+  SERVER_ENTRY,
+  backend,
+  baseEnv,
+  createTestDatabase,
+  freePort,
+  itPostgresOnly,
+  itSqliteOnly,
+  openTestDb,
+  startServer,
+  tempDir,
+  type RunningServer,
+} from './helpers/server';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, alice } from './helpers/tokens';
 
 const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
-const MIGRATION_NAMES = fs
-  .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name)
-  .sort();
+const PG_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations');
+const migrationNames = (dir: string) =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+const MIGRATION_NAMES = migrationNames(MIGRATIONS_DIR);
+const PG_MIGRATION_NAMES = migrationNames(PG_MIGRATIONS_DIR);
 
 /** Servers a test started and has not stopped yet; stopped after each test whatever happened. */
 const running: RunningServer[] = [];
@@ -59,6 +76,16 @@ function migrationRows(file: string): Record<string, unknown>[] {
   }
 }
 
+/** Through the server's own database, whichever backend it runs on. */
+function query<T = Record<string, unknown>>(server: RunningServer, sql: string): T[] {
+  const db = server.db();
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
 function modelIds(file: string): string[] {
   const db = openDb(file);
   try {
@@ -82,9 +109,13 @@ interface Exit {
   stderr: string;
 }
 
+/** On PostgreSQL runs, the database the refused servers are pointed at (they exit before using it). */
+let configErrorDatabase: Promise<string> | undefined;
+
 /** Runs the server expecting it to refuse to start; stdout and stderr kept apart. */
 async function runToExit(env: Record<string, string | undefined>, dataDir = tempDir()): Promise<Exit & { dataDir: string }> {
   const merged: Record<string, string> = baseEnv(dataDir, await freePort());
+  if (backend === 'postgresql') merged.DATABASE_URL = await (configErrorDatabase ??= createTestDatabase());
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete merged[key];
     else merged[key] = value;
@@ -99,7 +130,7 @@ function configErrors(stderr: string): string[] {
 }
 
 describe('database creation and migration', () => {
-  it('on an empty DATA_DIR it creates the SQLite file and applies every migration once', async () => {
+  itSqliteOnly('on an empty DATA_DIR it creates the SQLite file and applies every migration once', async () => {
     const dataDir = tempDir();
     expect(fs.readdirSync(dataDir)).toEqual([]);
     const server = await start({ dataDir });
@@ -123,7 +154,8 @@ describe('database creation and migration', () => {
     const dataDir = tempDir();
     const first = await start({ dataDir });
     await createModel(first, 'startup-kept', alice(), { temperature: 0.25, api_key: 'sk-startup-restart-key' });
-    const before = migrationRows(first.dbPath);
+    const before = query(first, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
+    expect(before).toHaveLength(1);
     expect(await stop(first)).toBe(0);
 
     const second = await start({ dataDir });
@@ -131,7 +163,7 @@ describe('database creation and migration', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual(expect.objectContaining({ model_id: 'startup-kept', temperature: 0.25, is_owner: true }));
     expect(res.headers.get('etag')).toBe('"1"');
-    expect(migrationRows(second.dbPath)).toEqual(before);
+    expect(query(second, 'SELECT * FROM _prisma_migrations ORDER BY started_at')).toEqual(before);
     // The same encryption key: the stored key opens, so sending it again is no change.
     const same = await request(second.url, 'PUT', '/api/models/startup-kept', {
       token: alice(),
@@ -140,6 +172,53 @@ describe('database creation and migration', () => {
     expect(same.status).toBe(200);
     expect(same.headers.get('etag')).toBe('"1"');
     expect(second.logs()).not.toMatch(/database migrated/);
+  });
+
+  itPostgresOnly('on a fresh, empty PostgreSQL database it applies every migration once; a second start applies nothing', async () => {
+    const url = await createTestDatabase();
+    const empty = openTestDb(url);
+    try {
+      expect(empty.prepare("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").all()).toEqual([]);
+    } finally {
+      empty.close();
+    }
+    const dataDir = tempDir();
+    const first = await start({ dataDir, env: { DATABASE_URL: url } });
+    expect(first.backend).toBe('postgresql');
+    expect(first.logs()).toMatch(/database migrated/);
+    // No SQLite file on the side: the data directory stays empty (the keys come from the environment).
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+    const tables = query<{ name: string }>(
+      first,
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    );
+    expect(tables.map((t) => t.name)).toEqual(['_prisma_migrations', 'models']);
+    const rows = query(first, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
+    expect(PG_MIGRATION_NAMES).toHaveLength(1);
+    expect(rows).toHaveLength(1);
+    expect(rows.map((r) => r.migration_name)).toEqual(PG_MIGRATION_NAMES);
+    const sql = fs.readFileSync(path.join(PG_MIGRATIONS_DIR, PG_MIGRATION_NAMES[0]!, 'migration.sql'));
+    expect(rows[0]!.checksum).toBe(createHash('sha256').update(sql).digest('hex'));
+    expect(rows[0]!.finished_at).not.toBeNull();
+    expect(rows[0]!.rolled_back_at).toBeNull();
+    expect(rows[0]!.logs).toBeNull();
+    expect(rows[0]!.applied_steps_count).toBe(1);
+
+    // The schema is usable right away.
+    await createModel(first, 'startup-pg', alice(), { temperature: 0.25, api_key: 'sk-startup-pg-key' });
+    expect(query(first, 'SELECT model_id FROM models ORDER BY id')).toEqual([{ model_id: 'startup-pg' }]);
+    expect(await stop(first)).toBe(0);
+
+    const second = await start({ dataDir, env: { DATABASE_URL: url } });
+    expect(second.logs()).not.toMatch(/database migrated/);
+    expect(query(second, 'SELECT * FROM _prisma_migrations ORDER BY started_at')).toEqual(rows);
+    const res = await request(second.url, 'GET', '/api/models/startup-pg', { token: alice() });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expect.objectContaining({ model_id: 'startup-pg', temperature: 0.25, is_owner: true }));
+    expect(res.headers.get('etag')).toBe('"1"');
+    const same = await request(second.url, 'PUT', '/api/models/startup-pg', { token: alice(), body: { api_key: 'sk-startup-pg-key' } });
+    expect(same.status).toBe(200);
+    expect(same.headers.get('etag')).toBe('"1"');
   });
 
   it('DATABASE_URL=file:<absolute path> is honoured (nested directories are created)', async () => {
@@ -247,21 +326,26 @@ describe('configuration errors: exit 1 with a clear `config error:` line and no 
 });
 
 describe('development secrets under ./data', () => {
-  it('generated once (mode 0600) and reused on restart', async () => {
+  /**
+   * The defaults: no DATA_DIR, no keys: the secrets go to ./data. Without DATABASE_URL the SQLite
+   * database goes there too; with a PostgreSQL database, ./data holds the secrets only.
+   */
+  async function secretsRoundTrip(database: 'default' | 'postgresql'): Promise<void> {
     const cwd = tempDir();
-    // The defaults: no DATA_DIR, no DATABASE_URL, no keys: everything goes to ./data.
-    const env = {
+    const env: Record<string, string | undefined> = {
       NODE_ENV: 'development',
       DATA_DIR: undefined,
-      DATABASE_URL: undefined,
       JWT_SECRET: undefined,
       API_KEY_ENCRYPTION_KEY: undefined,
     };
+    // Left out, DATABASE_URL is the test server's PostgreSQL database (see helpers/server.ts).
+    if (database === 'default') env.DATABASE_URL = undefined;
     const first = await start({ dataDir: cwd, cwd, env });
+    expect(first.backend).toBe(database === 'default' ? 'sqlite' : 'postgresql');
     const dataDir = path.join(cwd, 'data');
     const jwtFile = path.join(dataDir, 'jwt-secret');
     const keyFile = path.join(dataDir, 'encryption-key');
-    expect(fs.existsSync(path.join(dataDir, 'models.db'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'models.db'))).toBe(database === 'default');
     for (const file of [jwtFile, keyFile]) {
       expect(fs.existsSync(file)).toBe(true);
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -289,7 +373,11 @@ describe('development secrets under ./data', () => {
     expect(same.status).toBe(200);
     expect(same.headers.get('etag')).toBe('"1"');
     expect(second.logs()).not.toMatch(/"level":50/);
-  });
+  }
+
+  it('generated once (mode 0600) and reused on restart', () => secretsRoundTrip('default'));
+
+  itPostgresOnly('generated once (mode 0600) and reused on restart, with a PostgreSQL database', () => secretsRoundTrip('postgresql'));
 });
 
 describe('signals', () => {

@@ -1,6 +1,6 @@
-import jwt from 'jsonwebtoken';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config';
+import { signDevToken } from './dev-token';
 
 /**
  * Prints a token signed with the configured HS256 secret (in development the one generated
@@ -20,16 +20,14 @@ function main(): void {
     process.exit(values.help ? 0 : 2);
   }
   const config = loadConfig();
-  if (!config.jwt.signingSecret) {
-    process.stderr.write('JWT_PUBLIC_KEY is set: tokens must come from the identity provider that holds the private key\n');
+  if (config.jwt.source !== 'secret') {
+    const source = config.jwt.source === 'jwks' ? 'JWT_JWKS_URI' : 'JWT_PUBLIC_KEY';
+    process.stderr.write(
+      `${source} is set: this service only verifies tokens; get one from the identity provider that holds the private key\n`,
+    );
     process.exit(1);
   }
-  const token = jwt.sign({ sub: values.sub, roles: values.admin ? ['admin'] : [] }, config.jwt.signingSecret, {
-    algorithm: 'HS256',
-    expiresIn: values.ttl as jwt.SignOptions['expiresIn'],
-    ...(config.jwt.issuer ? { issuer: config.jwt.issuer } : {}),
-    ...(config.jwt.audience ? { audience: config.jwt.audience } : {}),
-  });
+  const token = signDevToken(config.jwt, values.sub, { admin: values.admin, ttl: values.ttl });
   process.stdout.write(`${token}\n`);
 }
 

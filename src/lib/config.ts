@@ -1,5 +1,6 @@
 import { createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Where the compiled service lives: dist/lib → project root. */
@@ -8,16 +9,31 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export type DbProvider = 'sqlite' | 'postgresql';
 export type SharingPolicy = 'admins' | 'owners';
 
-export interface JwtConfig {
-  /** The verification key: a secret (HS256) or a public key (RS256/ES256). */
-  key: KeyObject;
-  algorithms: ('HS256' | 'RS256' | 'ES256')[];
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+/** Remote keys (JWT_JWKS_URI): what is cached, for how long, and how often the IdP may be asked. */
+export interface JwksSettings {
+  uri: URL;
+  /** Keys older than this are fetched again before use. */
+  cacheMaxAgeMs: number;
+  /** Minimum time between fetches triggered by unknown `kid`s, and after a failed fetch. */
+  cooldownMs: number;
+  /** Bound on one fetch, connect to last byte. */
+  timeoutMs: number;
+}
+
+/** Exactly one source of keys: a shared secret, a public key, or the IdP's JWKS endpoint. */
+export type JwtConfig = {
+  /** The allow-list, checked against the token header before any key is looked up. */
+  algorithms: JwtAlgorithm[];
   issuer?: string;
   audience?: string;
   clockToleranceSec: number;
-  /** Only set for HS256: what `npm run token` signs with. */
-  signingSecret?: KeyObject;
-}
+} & (
+  | { source: 'secret'; /** HS256; also what `npm run token` signs with. */ key: KeyObject }
+  | { source: 'public-key'; key: KeyObject }
+  | { source: 'jwks'; jwks: JwksSettings }
+);
 
 export interface DatabaseConfig {
   provider: DbProvider;
@@ -27,6 +43,39 @@ export interface DatabaseConfig {
   pool: { max: number; connectTimeoutMs: number; idleTimeoutMs: number; statementTimeoutMs: number };
 }
 
+/** Bounds on one GraphQL operation, checked before anything runs. */
+export interface GraphQLLimitsConfig {
+  maxDepth: number;
+  /** Estimated cost: 1 per field; a list field costs its `limit` times its selection. */
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Lexer tokens; parsing stops at the first token over this. */
+  maxTokens: number;
+  /** Bytes of the query string. */
+  maxDocumentBytes: number;
+}
+
+export interface RateLimitConfig {
+  /** Requests per window per caller (`sub` when signed in, else client IP); 0 turns limiting off. */
+  max: number;
+  windowMs: number;
+  /** Set: counters live in Redis, shared by every replica. */
+  redisUrl?: string;
+  redisPrefix: string;
+}
+
+export interface HttpConfig {
+  /**
+   * Origins allowed cross-origin: exact origins (`https://app.example.com`), any port of a host
+   * (`http://localhost:*`), or `*`. Empty: no cross-origin access.
+   */
+  corsOrigins: string[];
+  /** Express `trust proxy`: false, a hop count, or trusted proxy addresses/subnets. */
+  trustProxy: false | number | string[];
+  rateLimit: RateLimitConfig;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
@@ -34,13 +83,20 @@ export interface Config {
   dataDir: string;
   database: DatabaseConfig;
   jwt: JwtConfig;
-  /** 32-byte AES-256-GCM key for api_key at rest. */
-  encryptionKey: Buffer;
+  /**
+   * 32-byte AES-256-GCM keys for api_key at rest: the first seals new values, all of them open
+   * (older keys stay until `npm run rotate-keys` has re-sealed everything with the first).
+   */
+  encryptionKeys: Buffer[];
   sharing: SharingPolicy;
   bodyLimitBytes: number;
   introspection: boolean;
   landingPage: boolean;
+  limits: GraphQLLimitsConfig;
+  http: HttpConfig;
   logLevel: string;
+  /** After SIGTERM, how long /readyz answers 503 before the listener closes (load balancers notice). */
+  shutdownDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -119,8 +175,54 @@ function parseDatabase(env: Env, raw: string, problems: string[]): DatabaseConfi
   return { provider: 'sqlite', url: 'file:./data/models.db', pool };
 }
 
+const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'RS256', 'ES256'];
+
+/**
+ * JWT_ALGORITHMS narrows the algorithms the key source allows; it can never widen them, so `none`
+ * and HS256 next to a public key (key confusion) cannot be configured in.
+ */
+function parseAlgorithms(env: Env, allowed: JwtAlgorithm[], source: string, problems: string[]): JwtAlgorithm[] {
+  const raw = env.JWT_ALGORITHMS?.trim();
+  if (!raw) return allowed;
+  const chosen: JwtAlgorithm[] = [];
+  for (const name of raw.split(/[\s,]+/).filter(Boolean)) {
+    const alg = SUPPORTED_ALGORITHMS.find((candidate) => candidate === name);
+    if (!alg) {
+      problems.push(
+        `JWT_ALGORITHMS: ${JSON.stringify(name.slice(0, 32))} is not supported (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`,
+      );
+    } else if (!allowed.includes(alg)) {
+      problems.push(`JWT_ALGORITHMS: ${alg} cannot be used with ${source} (allowed: ${allowed.join(', ')})`);
+    } else if (!chosen.includes(alg)) {
+      chosen.push(alg);
+    }
+  }
+  return chosen.length > 0 ? chosen : allowed;
+}
+
+function parseJwksUri(raw: string, problems: string[]): URL {
+  const fallback = new URL('https://jwks.invalid/');
+  let uri: URL;
+  try {
+    uri = new URL(raw);
+  } catch {
+    problems.push('JWT_JWKS_URI must be an absolute http(s) URL, e.g. https://idp.example.com/.well-known/jwks.json');
+    return fallback;
+  }
+  if (uri.protocol !== 'https:' && uri.protocol !== 'http:') {
+    problems.push('JWT_JWKS_URI must be an http(s) URL');
+    return fallback;
+  }
+  // fetch() refuses such URLs at the first token; better to say so at start-up.
+  if (uri.username || uri.password) {
+    problems.push('JWT_JWKS_URI must not contain credentials (user:password@)');
+    return fallback;
+  }
+  return uri;
+}
+
 function parseJwt(env: Env, production: boolean, dataDir: string, problems: string[]): JwtConfig {
-  const clockToleranceSec = Number(env.JWT_CLOCK_TOLERANCE_SEC ?? 5);
+  const clockToleranceSec = Number(env.JWT_CLOCK_TOLERANCE_SEC || 5);
   if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0 || clockToleranceSec > 300) {
     problems.push('JWT_CLOCK_TOLERANCE_SEC must be a number of seconds between 0 and 300');
   }
@@ -129,22 +231,47 @@ function parseJwt(env: Env, production: boolean, dataDir: string, problems: stri
     audience: env.JWT_AUDIENCE || undefined,
     clockToleranceSec: Number.isFinite(clockToleranceSec) ? clockToleranceSec : 5,
   };
+  if (env.JWT_JWKS_URI) {
+    // Two sources of keys would make it unclear which tokens are trusted, and a stale secret
+    // left beside the IdP would quietly keep minting valid tokens.
+    for (const other of ['JWT_SECRET', 'JWT_PUBLIC_KEY']) {
+      if (env[other]) problems.push(`JWT_JWKS_URI and ${other} are both set: configure one source of keys`);
+    }
+    const jwks: JwksSettings = {
+      uri: parseJwksUri(env.JWT_JWKS_URI, problems),
+      cacheMaxAgeMs: readInt(env, 'JWT_JWKS_CACHE_MAX_AGE_SEC', 600, 1, 86400, problems) * 1000,
+      cooldownMs: readInt(env, 'JWT_JWKS_COOLDOWN_SEC', 30, 1, 3600, problems) * 1000,
+      timeoutMs: readInt(env, 'JWT_JWKS_TIMEOUT_MS', 5000, 100, 60000, problems),
+    };
+    const algorithms = parseAlgorithms(env, ['RS256', 'ES256'], 'JWT_JWKS_URI', problems);
+    return { ...common, source: 'jwks', jwks, algorithms };
+  }
   if (env.JWT_PUBLIC_KEY) {
     try {
       const key = createPublicKey(env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n'));
       const type = key.asymmetricKeyType;
-      if (type === 'rsa') return { ...common, key, algorithms: ['RS256'] };
-      if (type === 'ec') return { ...common, key, algorithms: ['ES256'] };
-      problems.push(`JWT_PUBLIC_KEY must be an RSA or EC (P-256) public key, got ${type ?? 'unknown'}`);
+      if (type === 'rsa') {
+        return { ...common, source: 'public-key', key, algorithms: parseAlgorithms(env, ['RS256'], 'an RSA JWT_PUBLIC_KEY', problems) };
+      }
+      if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+        return {
+          ...common,
+          source: 'public-key',
+          key,
+          algorithms: parseAlgorithms(env, ['ES256'], 'an EC P-256 JWT_PUBLIC_KEY', problems),
+        };
+      }
+      const what = type === 'ec' ? `EC ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown curve'}` : (type ?? 'unknown');
+      problems.push(`JWT_PUBLIC_KEY must be an RSA or EC P-256 public key, got ${what}`);
     } catch {
       problems.push('JWT_PUBLIC_KEY is not a readable PEM public key');
     }
-    return { ...common, key: createSecretKey(randomBytes(32)), algorithms: ['RS256'] };
+    return { ...common, source: 'public-key', key: createSecretKey(randomBytes(32)), algorithms: ['RS256'] };
   }
   let secret = env.JWT_SECRET;
   if (!secret) {
     if (production) {
-      problems.push('JWT_SECRET (at least 32 bytes) or JWT_PUBLIC_KEY is required when NODE_ENV=production');
+      problems.push('JWT_SECRET (at least 32 bytes), JWT_PUBLIC_KEY or JWT_JWKS_URI is required when NODE_ENV=production');
       secret = randomBytes(32).toString('base64url');
     } else {
       secret = devSecretFile(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'));
@@ -154,24 +281,156 @@ function parseJwt(env: Env, production: boolean, dataDir: string, problems: stri
   }
   // A KeyObject, not a string: jsonwebtoken re-imports string secrets on every verify.
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
-  return { ...common, key, algorithms: ['HS256'], signingSecret: key };
+  return { ...common, source: 'secret', key, algorithms: parseAlgorithms(env, ['HS256'], 'JWT_SECRET', problems) };
 }
 
-function parseEncryptionKey(env: Env, production: boolean, dataDir: string, problems: string[]): Buffer {
-  let raw = env.API_KEY_ENCRYPTION_KEY;
-  if (!raw) {
+const KEY_FORMAT_HINT = '32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)';
+
+/** A 32-byte key in base64, or null. Callers report the problem by name and position, never the value. */
+function decodeKey(raw: string): Buffer | null {
+  const key = Buffer.from(raw, 'base64');
+  return key.length === 32 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? key : null;
+}
+
+/**
+ * API_KEY_ENCRYPTION_KEYS="current,older,..." or API_KEY_ENCRYPTION_KEY="current" (a one-key
+ * list). Every problem names the variable and the entry's position, never a key.
+ */
+function parseEncryptionKeys(env: Env, production: boolean, dataDir: string, problems: string[]): Buffer[] {
+  const list = env.API_KEY_ENCRYPTION_KEYS?.trim() || undefined;
+  const single = env.API_KEY_ENCRYPTION_KEY || undefined;
+  if (list !== undefined && single !== undefined) {
+    problems.push('set API_KEY_ENCRYPTION_KEYS (current key first, then older ones) or API_KEY_ENCRYPTION_KEY (one key), not both');
+    return [randomBytes(32)];
+  }
+  if (list !== undefined) {
+    const entries = list.split(',').map((entry) => entry.trim());
+    const keys: Buffer[] = [];
+    const seen = new Map<string, number>();
+    for (const [index, entry] of entries.entries()) {
+      const position = `API_KEY_ENCRYPTION_KEYS entry ${index + 1} of ${entries.length}${index === 0 ? ' (the current key)' : ''}`;
+      if (entry === '') {
+        problems.push(`${position} is empty; the list is comma-separated base64 keys, the current key first`);
+        continue;
+      }
+      const key = decodeKey(entry);
+      if (!key) {
+        problems.push(`${position} must be ${KEY_FORMAT_HINT}`);
+        continue;
+      }
+      const earlier = seen.get(key.toString('hex'));
+      if (earlier !== undefined) {
+        problems.push(`${position} is the same key as entry ${earlier}; list each key once`);
+        continue;
+      }
+      seen.set(key.toString('hex'), index + 1);
+      keys.push(key);
+    }
+    return keys.length === entries.length ? keys : [randomBytes(32)];
+  }
+  let raw = single;
+  if (raw === undefined) {
     if (production) {
-      problems.push('API_KEY_ENCRYPTION_KEY (32 bytes, base64) is required when NODE_ENV=production');
-      return randomBytes(32);
+      problems.push(
+        'API_KEY_ENCRYPTION_KEY (32 bytes, base64) or API_KEY_ENCRYPTION_KEYS (a comma-separated list of them) is required when NODE_ENV=production',
+      );
+      return [randomBytes(32)];
     }
     raw = devSecretFile(dataDir, 'encryption-key', () => randomBytes(32).toString('base64'));
   }
-  const key = Buffer.from(raw, 'base64');
-  if (key.length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) {
-    problems.push('API_KEY_ENCRYPTION_KEY must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)');
-    return randomBytes(32);
+  const key = decodeKey(raw);
+  if (!key) {
+    problems.push(`API_KEY_ENCRYPTION_KEY must be ${KEY_FORMAT_HINT}`);
+    return [randomBytes(32)];
   }
-  return key;
+  return [key];
+}
+
+function parseGraphQLLimits(env: Env, problems: string[]): GraphQLLimitsConfig {
+  return {
+    maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 8, 1, 100, problems),
+    // A full page, models(limit: 1000) with every field, costs about 19,000.
+    maxCost: readInt(env, 'GRAPHQL_MAX_COST', 25000, 1, 10_000_000, problems),
+    maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000, problems),
+    maxDirectives: readInt(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 1000, problems),
+    // Sandbox's introspection query is about 200 tokens.
+    maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 1000, 100, 1_000_000, problems),
+    maxDocumentBytes: readInt(env, 'GRAPHQL_MAX_DOCUMENT_BYTES', 64 * 1024, 1024, 100 * 1024 * 1024, problems),
+  };
+}
+
+/** Apollo's hosted explorers and pages served from this machine, any port. */
+const DEV_CORS_ORIGINS = [
+  'https://studio.apollographql.com',
+  'https://sandbox.embed.apollographql.com',
+  ...['localhost', '127.0.0.1', '[::1]'].flatMap((host) => [`http://${host}:*`, `https://${host}:*`]),
+];
+
+const CORS_ORIGIN = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(:(\d{1,5}|\*))?$/;
+
+function parseCorsOrigins(env: Env, production: boolean, problems: string[]): string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return production ? [] : DEV_CORS_ORIGINS;
+  if (raw.toLowerCase() === 'none') return [];
+  const origins: string[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const origin = entry.toLowerCase();
+    if (origin !== '*' && !CORS_ORIGIN.test(origin)) {
+      // A browser's Origin never has a path or a trailing slash: such an entry would never match.
+      problems.push(`CORS_ORIGINS: ${JSON.stringify(entry.slice(0, 100))} is not an origin (scheme://host[:port], scheme://host:* or *)`);
+      continue;
+    }
+    if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(env: Env, problems: string[]): false | number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw || /^(0|false|no|off)$/i.test(raw)) return false;
+  if (/^\d+$/.test(raw)) return readInt(env, 'TRUST_PROXY', 0, 0, 10, problems) || false;
+  if (/^(true|yes|on)$/i.test(raw)) {
+    // Trusting every hop lets any client pick its own address, and so its own rate-limit bucket.
+    problems.push('TRUST_PROXY=true would trust X-Forwarded-For from anyone: give the number of proxies or their addresses');
+    return false;
+  }
+  const entries = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/');
+    const valid =
+      PROXY_NAMES.has(entry) || (isIP(address ?? '') !== 0 && rest.length === 0 && (bits === undefined || /^\d{1,3}$/.test(bits)));
+    if (!valid)
+      problems.push(`TRUST_PROXY: ${JSON.stringify(entry.slice(0, 100))} is not an address, subnet or loopback/linklocal/uniquelocal`);
+  }
+  return entries;
+}
+
+function parseRateLimit(env: Env, nodeEnv: Config['env'], problems: string[]): RateLimitConfig {
+  // Off by default under NODE_ENV=test: suites hammer one test server with one caller.
+  const max = readInt(env, 'RATE_LIMIT_MAX', nodeEnv === 'test' ? 0 : 600, 0, 10_000_000, problems);
+  const windowMs = readInt(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 24 * 3600 * 1000, problems);
+  const redisPrefix = env.RATE_LIMIT_REDIS_PREFIX || 'model-gateway:rl:';
+  if (!/^\S{1,100}$/.test(redisPrefix)) problems.push('RATE_LIMIT_REDIS_PREFIX must be 1 to 100 characters without spaces');
+  const redisUrl = env.RATE_LIMIT_REDIS_URL?.trim() || undefined;
+  if (redisUrl !== undefined) {
+    let ok = false;
+    try {
+      ok = ['redis:', 'rediss:'].includes(new URL(redisUrl).protocol);
+    } catch {
+      ok = false;
+    }
+    // Never echo the URL: it may carry a password.
+    if (!ok) problems.push('RATE_LIMIT_REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  return { max, windowMs, redisUrl, redisPrefix };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -185,7 +444,7 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR ?? 'data');
   const database = parseDatabase(env, env.DATABASE_URL || `file:${path.join(dataDir, 'models.db')}`, problems);
   const jwt = parseJwt(env, production, dataDir, problems);
-  const encryptionKey = parseEncryptionKey(env, production, dataDir, problems);
+  const encryptionKeys = parseEncryptionKeys(env, production, dataDir, problems);
 
   const sharing = (env.SHARING ?? 'admins') as SharingPolicy;
   if (sharing !== 'admins' && sharing !== 'owners') problems.push(`SHARING must be "admins" or "owners", got "${env.SHARING}"`);
@@ -195,6 +454,14 @@ export function loadConfig(env: Env = process.env): Config {
 
   const introspection = readBool(env, 'GRAPHQL_INTROSPECTION', !production, problems);
   const landingPage = readBool(env, 'GRAPHQL_LANDING_PAGE', !production, problems);
+  const limits = parseGraphQLLimits(env, problems);
+  const http: HttpConfig = {
+    corsOrigins: parseCorsOrigins(env, production, problems),
+    trustProxy: parseTrustProxy(env, problems),
+    rateLimit: parseRateLimit(env, nodeEnv, problems),
+  };
+
+  const shutdownDelayMs = readInt(env, 'SHUTDOWN_DELAY_MS', 0, 0, 120000, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -204,11 +471,14 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     database,
     jwt,
-    encryptionKey,
+    encryptionKeys,
     sharing,
     bodyLimitBytes,
     introspection,
     landingPage,
+    limits,
+    http,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
+    shutdownDelayMs,
   };
 }

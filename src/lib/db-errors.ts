@@ -22,27 +22,50 @@ const UNAVAILABLE_ERRNOS = new Set([
   'EPIPE',
   'ENOTFOUND',
   'EHOSTUNREACH',
+  // query_canceled: statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS) fired on the server, e.g. a
+  // write stuck behind a lock or a database too slow to answer: transient, so 503 and retry, not 500.
+  '57014',
   '57P01',
   '57P02',
   '57P03',
   '53300',
 ]);
 
+type ErrorLike = {
+  code?: unknown;
+  originalCode?: unknown;
+  cause?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  name?: unknown;
+  meta?: { driverAdapterError?: unknown } | null;
+};
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   if ((err as { name?: unknown } | null)?.name === 'PrismaClientInitializationError') return true;
-  for (let current: unknown = err, depth = 0; current && depth < 5; depth++) {
-    const e = current as { code?: unknown; cause?: unknown; kind?: unknown; message?: unknown; name?: unknown };
-    if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
+  for (let current: unknown = err, depth = 0; current && depth < 6; depth++) {
+    const e = current as ErrorLike;
+    for (const code of [e.code, e.originalCode]) {
+      if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return true;
+    }
     if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
     if (
       typeof e.message === 'string' &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|ECONNREFUSED|ECONNRESET|Client has encountered a connection error|terminating connection/i.test(
+      // "Query read timeout": pg's client-side query_timeout (statement timeout + 1 s, see
+      // openPostgres) gave up on a connection that went silent (network partition, frozen
+      // server). pg throws it as a plain Error, not a driver error, so neither a code nor a
+      // Prisma kind marks it: without this pattern such a request answered 500, not 503.
+      /Query read timeout|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|ECONNREFUSED|ECONNRESET|Client has encountered a connection error|terminating connection/i.test(
         e.message,
       )
     ) {
       return true;
     }
-    current = e.cause;
+    // A PostgreSQL error without a Prisma code of its own (statement timeout 57014, "the
+    // database system is starting up" 57P03, ...) reaches the service as a
+    // PrismaClientKnownRequestError P2039 with no `cause`: the SQLSTATE is only on
+    // meta.driverAdapterError.cause.originalCode. Without following it, those answered 500.
+    current = e.cause ?? e.meta?.driverAdapterError;
   }
   return false;
 }

@@ -58,11 +58,12 @@ export class ModelService {
 
   constructor(
     private readonly db: Db,
-    encryptionKey: Buffer,
+    /** The first key seals; all of them open (key rotation). */
+    encryptionKeys: readonly Buffer[],
     private readonly sharing: SharingPolicy,
     private readonly logger: Logger,
   ) {
-    this.box = new SecretBox(encryptionKey);
+    this.box = new SecretBox(encryptionKeys);
   }
 
   async list(caller: Caller, filter: ListFilter): Promise<ModelView[]> {

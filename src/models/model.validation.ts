@@ -72,6 +72,14 @@ export type InputRecord = Record<string, unknown>;
 
 const has = (raw: InputRecord, key: string): boolean => Object.prototype.hasOwnProperty.call(raw, key);
 
+/*
+ * A lone UTF-16 surrogate (JSON allows "\ud800") has no UTF-8 form: the database would store a
+ * replacement character, silently changing what the client sent. Refuse it instead.
+ */
+const UNICODE_MSG = 'Input should be a valid string, unable to parse raw data as a unicode string';
+/** PostgreSQL text and jsonb cannot hold U+0000; refused on every backend so both behave alike. */
+const NUL_MSG = 'String should not contain NUL characters';
+
 class IssueCollector {
   readonly issues: FieldIssue[] = [];
   add(path: (string | number)[], type: string, msg: string): undefined {
@@ -87,6 +95,8 @@ function text(
   opts: { min: number; max: number; trim?: boolean },
 ): string | undefined {
   if (typeof value !== 'string') return issues.add([field], 'string_type', 'Input should be a valid string');
+  if (!value.isWellFormed()) return issues.add([field], 'string_unicode', UNICODE_MSG);
+  if (value.includes('\u0000')) return issues.add([field], 'string_pattern_mismatch', NUL_MSG);
   const result = opts.trim ? value.trim() : value;
   if (result.length < opts.min) {
     return issues.add([field], 'string_too_short', `String should have at least ${opts.min} character${opts.min === 1 ? '' : 's'}`);
@@ -147,6 +157,16 @@ function abilitiesOf(issues: IssueCollector, value: unknown): string[] | undefin
       issues.add(['abilities', index], 'string_type', 'Input should be a valid string');
       return;
     }
+    if (!item.isWellFormed()) {
+      ok = false;
+      issues.add(['abilities', index], 'string_unicode', UNICODE_MSG);
+      return;
+    }
+    if (item.includes('\u0000')) {
+      ok = false;
+      issues.add(['abilities', index], 'string_pattern_mismatch', NUL_MSG);
+      return;
+    }
     const ability = item.trim();
     if (ability.length < 1) {
       ok = false;
@@ -186,7 +206,8 @@ function parsePatchInto(raw: InputRecord, issues: IssueCollector): ModelPatch {
     }
     switch (field) {
       case 'category': {
-        const category = text(issues, field, value, { min: 1, max: 64, trim: true });
+        // Any string: one that is not a known category is a 400 (checked later), not a 422.
+        const category = text(issues, field, value, { min: 0, max: Number.MAX_SAFE_INTEGER, trim: true });
         if (category !== undefined) patch.category = category.toLowerCase();
         break;
       }
@@ -203,6 +224,10 @@ function parsePatchInto(raw: InputRecord, issues: IssueCollector): ModelPatch {
       case 'apiKey': {
         if (typeof value !== 'string') {
           issues.add([field], 'string_type', 'Input should be a valid string');
+          break;
+        }
+        if (!value.isWellFormed()) {
+          issues.add([field], 'string_unicode', UNICODE_MSG);
           break;
         }
         // Forms send "" for "unchanged": a blank key keeps the stored one.

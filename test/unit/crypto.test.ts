@@ -1,13 +1,16 @@
 /**
  * SecretBox (src/lib/crypto.ts): the api_key at rest. AES-256-GCM, a fresh IV per seal, bound to the
  * model's public id; anything wrong with a sealed value is a DecryptionError that never carries the
- * plaintext or the key.
+ * plaintext or the key. As a keyring (key rotation) it seals with the first key and opens with
+ * whichever configured key the sealed value names.
  */
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, SecretBox } from '../../src/lib/crypto';
+import { DecryptionError, keyIdOf, SecretBox, sealedKeyId } from '../../src/lib/crypto';
 
 const KEY = Buffer.alloc(32, 7);
 const OTHER_KEY = Buffer.alloc(32, 9);
+const THIRD_KEY = Buffer.alloc(32, 11);
+const ALL_KEYS = [KEY, OTHER_KEY, THIRD_KEY];
 const PLAINTEXT = 'sk-unit-crypto-PLAINTEXT-3f9a1c';
 const MODEL = 'google/gemini-2.5-flash';
 
@@ -23,8 +26,12 @@ function expectDecryptionError(fn: () => unknown): DecryptionError {
   const err = caught as DecryptionError;
   expect(err.name).toBe('DecryptionError');
   expect(err.message).not.toContain(PLAINTEXT);
-  expect(err.message).not.toContain(KEY.toString('base64'));
-  expect(err.message).not.toContain(KEY.toString('hex'));
+  for (const key of ALL_KEYS) {
+    for (const encoding of ['base64', 'base64url', 'hex'] as const) {
+      expect(err.message).not.toContain(key.toString(encoding));
+      expect(String(err.stack)).not.toContain(key.toString(encoding));
+    }
+  }
   expect(String(err.stack)).not.toContain(PLAINTEXT);
   return err;
 }
@@ -173,5 +180,86 @@ describe('SecretBox', () => {
   it('refuses a key that is not 32 bytes', () => {
     expect(() => new SecretBox(Buffer.alloc(16))).toThrow();
     expect(() => new SecretBox(Buffer.alloc(33))).toThrow();
+  });
+});
+
+describe('SecretBox as a keyring', () => {
+  const ring = new SecretBox([OTHER_KEY, KEY]);
+
+  it('seals with the first key: the sealed value names it', () => {
+    expect(ring.currentKeyId).toBe(keyIdOf(OTHER_KEY));
+    expect(ring.keyIds).toEqual([keyIdOf(OTHER_KEY), keyIdOf(KEY)]);
+    const sealed = ring.seal(PLAINTEXT, MODEL);
+    expect(sealed.split('.')[1]).toBe(keyIdOf(OTHER_KEY));
+    expect(sealedKeyId(sealed)).toBe(keyIdOf(OTHER_KEY));
+    expect(ring.isCurrent(sealed)).toBe(true);
+    expect(new SecretBox(OTHER_KEY).open(sealed, MODEL)).toBe(PLAINTEXT);
+    expectDecryptionError(() => new SecretBox(KEY).open(sealed, MODEL));
+  });
+
+  it('opens by the key id recorded in the value: old values with the older key, new ones with the current', () => {
+    const old = new SecretBox(KEY).seal(PLAINTEXT, MODEL);
+    expect(ring.isCurrent(old)).toBe(false);
+    expect(ring.open(old, MODEL)).toBe(PLAINTEXT);
+    expect(ring.matches(old, MODEL, PLAINTEXT)).toBe(true);
+    expect(ring.open(ring.seal('sk-new', MODEL), MODEL)).toBe('sk-new');
+    // The order of the older keys does not matter, only which key the value names.
+    expect(new SecretBox([THIRD_KEY, OTHER_KEY, KEY]).open(old, MODEL)).toBe(PLAINTEXT);
+  });
+
+  it('a single key is a one-key ring: `new SecretBox(key)` and `new SecretBox([key])` agree', () => {
+    const sealed = new SecretBox(KEY).seal(PLAINTEXT, MODEL);
+    expect(new SecretBox([KEY]).open(sealed, MODEL)).toBe(PLAINTEXT);
+    expect(new SecretBox([KEY]).currentKeyId).toBe(new SecretBox(KEY).currentKeyId);
+  });
+
+  it('reseal() moves a value to the current key with the same plaintext and binding', () => {
+    const old = new SecretBox(KEY).seal(PLAINTEXT, MODEL);
+    const moved = ring.reseal(old, MODEL);
+    expect(sealedKeyId(moved)).toBe(ring.currentKeyId);
+    expect(new SecretBox(OTHER_KEY).open(moved, MODEL)).toBe(PLAINTEXT);
+    expectDecryptionError(() => ring.open(moved, 'another-model'));
+    expectDecryptionError(() => ring.reseal(old, 'another-model'));
+  });
+
+  it('an unknown key id is a DecryptionError naming that key id and nothing secret', () => {
+    const foreign = new SecretBox(THIRD_KEY).seal(PLAINTEXT, MODEL);
+    const err = expectDecryptionError(() => ring.open(foreign, MODEL));
+    expect(err.message).toBe(`api_key ciphertext could not be opened: sealed with key ${keyIdOf(THIRD_KEY)}, which is not configured`);
+    expect(err.message).not.toContain(foreign.split('.')[4]!);
+    expectDecryptionError(() => ring.reseal(foreign, MODEL));
+    expectDecryptionError(() => ring.matches(foreign, MODEL, PLAINTEXT));
+  });
+
+  it('a failed authentication names the key id it tried, and nothing secret', () => {
+    const parts = ring.seal(PLAINTEXT, MODEL).split('.');
+    parts[4] = flipByte(parts[4]!, 0);
+    const err = expectDecryptionError(() => ring.open(parts.join('.'), MODEL));
+    expect(err.message).toContain(`authentication failed with key ${ring.currentKeyId}`);
+  });
+
+  it('a key id that is not one we could have written is not quoted back', () => {
+    const parts = ring.seal(PLAINTEXT, MODEL).split('.');
+    for (const bad of [PLAINTEXT, 'ABCDEF12', '1234567', '123456789', 'zzzzzzzz', '']) {
+      parts[1] = bad;
+      const err = expectDecryptionError(() => ring.open(parts.join('.'), MODEL));
+      expect(err.message).toBe('api_key ciphertext could not be opened: malformed key id');
+      expect(sealedKeyId(parts.join('.'))).toBeNull();
+    }
+    expect(sealedKeyId('not a sealed value')).toBeNull();
+    expect(ring.isCurrent('not a sealed value')).toBe(false);
+  });
+
+  it('refuses an empty ring, a key that is not 32 bytes, and the same key twice, without printing a key', () => {
+    expect(() => new SecretBox([])).toThrow();
+    expect(() => new SecretBox([KEY, Buffer.alloc(31)])).toThrow(/key 2/);
+    let message = '';
+    try {
+      new SecretBox([KEY, OTHER_KEY, KEY]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(`key 3 has the same key id (${keyIdOf(KEY)}) as an earlier key`);
+    for (const encoding of ['base64', 'base64url', 'hex'] as const) expect(message).not.toContain(KEY.toString(encoding));
   });
 });

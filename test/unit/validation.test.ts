@@ -369,7 +369,7 @@ describe('parseCreateInput', () => {
     expectIssues(create({ modelProvider: 'p', modelName: 'n', modelId: long(257) }), [tooLong(['modelId'], 256)]);
     expectIssues(create({ modelProvider: 'p', modelName: 'n', modelId: '  ' }), [tooShort(['modelId'])]);
     expectIssues(create({ modelProvider: 'p', modelName: 'n', modelId: 'a\u0000b' }), [
-      { path: ['modelId'], type: 'string_pattern_mismatch', msg: 'String should not contain control characters' },
+      { path: ['modelId'], type: 'string_pattern_mismatch', msg: 'String should not contain NUL characters' },
     ]);
     expectIssues(create({ modelProvider: 'p', modelName: 'n', modelId: 'a\tb' }), [
       { path: ['modelId'], type: 'string_pattern_mismatch', msg: 'String should not contain control characters' },
@@ -499,5 +499,52 @@ describe('sameAbilitySet', () => {
   ])('%j and %j differ', (a, b) => {
     expect(sameAbilitySet(a, b)).toBe(false);
     expect(sameAbilitySet(b, a)).toBe(false);
+  });
+});
+
+describe('lone UTF-16 surrogates (no UTF-8 form) are refused, never stored mangled', () => {
+  const LONE = 'model\ud800name';
+  it.each([
+    ['modelName', { modelName: LONE }, ['modelName']],
+    ['description', { description: LONE }, ['description']],
+    ['apiKey', { apiKey: LONE }, ['apiKey']],
+    ['abilities item', { abilities: ['chat', '\udc00'] }, ['abilities', 1]],
+  ])('%s', (_name, input, path) => {
+    let thrown: unknown;
+    try {
+      parseUpdateInput(input);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect((thrown as AppError).issues).toEqual([
+      { path, type: 'string_unicode', msg: 'Input should be a valid string, unable to parse raw data as a unicode string' },
+    ]);
+  });
+
+  it('a well-formed surrogate pair (an emoji) is fine', () => {
+    expect(parseUpdateInput({ modelName: 'llama 🦙' })).toEqual({ modelName: 'llama 🦙' });
+  });
+});
+
+describe('NUL characters (PostgreSQL text cannot hold them) are refused on every backend', () => {
+  it.each([
+    ['modelProvider', { modelProvider: 'a\u0000b' }, ['modelProvider']],
+    ['description', { description: '\u0000' }, ['description']],
+    ['abilities item', { abilities: ['ch\u0000at'] }, ['abilities', 0]],
+  ])('%s', (_name, input, path) => {
+    expect(() => parseUpdateInput(input)).toThrow(AppError);
+    try {
+      parseUpdateInput(input);
+    } catch (err) {
+      expect((err as AppError).issues).toEqual([
+        { path, type: 'string_pattern_mismatch', msg: 'String should not contain NUL characters' },
+      ]);
+    }
+  });
+
+  it('an unknown category of any length is left for the 400 check, not refused as a 422', () => {
+    expect(parseUpdateInput({ category: 'x'.repeat(500) })).toEqual({ category: 'x'.repeat(500) });
+    expect(parseUpdateInput({ category: ' ' })).toEqual({ category: '' });
   });
 });

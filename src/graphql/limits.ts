@@ -1,0 +1,120 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import type express from 'express';
+import { GraphQLError, getVariableValues, type GraphQLFormattedError, type ValidationContext, type ValidationRule } from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
+import type { GraphQLLimitsConfig } from '../lib/config';
+
+/** What `models` serves when `limit` is left out, and the most it serves (the service refuses more). */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/**
+ * A list field's cost: its selection once per item it may return. Counted as the service will
+ * clamp it, so an out-of-range `limit` is refused by the service's own (clearer) validation.
+ */
+export function listComplexity({ args, childComplexity }: ComplexityEstimatorArgs): number {
+  const limit = typeof args.limit === 'number' && Number.isFinite(args.limit) ? args.limit : DEFAULT_PAGE_SIZE;
+  return 1 + Math.min(Math.max(limit, 1), MAX_PAGE_SIZE) * Math.max(childComplexity, 1);
+}
+
+/**
+ * graphql-armor's rules throw by default, which graphql-js turns into a 500; reported to the
+ * validation context they become Apollo's GRAPHQL_VALIDATION_FAILED with HTTP 400. Armor words them
+ * as "Syntax Error: ...", which they are not.
+ */
+function reportTo(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')));
+}
+
+export function limitValidationRules(limits: GraphQLLimitsConfig): ValidationRule[] {
+  const common = { propagateOnRejection: false, onReject: [reportTo], exposeLimits: true };
+  return [
+    // Introspection (`__schema`) is exempt: Sandbox's own query nests types ten levels deep.
+    maxDepthRule({ ...common, n: limits.maxDepth, ignoreIntrospection: true }),
+    maxAliasesRule({ ...common, n: limits.maxAliases }),
+    maxDirectivesRule({ ...common, n: limits.maxDirectives }),
+    supportedOperationsRule,
+  ];
+}
+
+/**
+ * graphql-js validates `subscription { ... }` against a schema without a Subscription type and
+ * only fails at execution, which Apollo reports as an internal error (HTTP 200). It is a
+ * client's mistake: refuse it at validation, a 400 like any other invalid operation.
+ */
+export const supportedOperationsRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    const schema = context.getSchema();
+    const root =
+      node.operation === 'query'
+        ? schema.getQueryType()
+        : node.operation === 'mutation'
+          ? schema.getMutationType()
+          : schema.getSubscriptionType();
+    if (!root) context.reportError(new GraphQLError(`This API does not support ${node.operation} operations.`, { nodes: [node] }));
+  },
+});
+
+/**
+ * Cost is checked once the operation and its variables are known (`limit: $n` counts), so in
+ * didResolveOperation rather than as a validation rule, which sees neither.
+ */
+export function costLimitPlugin<TContext extends object>(maxCost: number): ApolloServerPlugin<TContext> {
+  const estimators = [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })];
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema, operation }) {
+          if (!operation) return;
+          // Variables that do not fit are refused by execution, with their values redacted;
+          // estimating with them could only produce a second, unredacted error.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+          if ('errors' in coerced && coerced.errors) return;
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              query: document,
+              operationName: operation.name?.value,
+              variables: request.variables ?? {},
+              estimators,
+            });
+          } catch {
+            // Too many nodes to even count (fragments multiplying each other).
+            cost = Number.POSITIVE_INFINITY;
+          }
+          if (cost > maxCost) {
+            const message = Number.isFinite(cost)
+              ? `Query cost ${cost} exceeds the maximum of ${maxCost}; ask for fewer items (limit) or fewer fields.`
+              : `Query is too complex to evaluate (maximum cost ${maxCost}).`;
+            throw new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+/**
+ * The query string's size, before Apollo parses it: the token limit bounds parsing work, this
+ * bounds what comments and whitespace (which are not tokens) can add. Apollo plugins cannot
+ * answer 400 before parsing, hence a middleware; its error goes through the same formatError.
+ */
+export function documentSizeLimit(maxBytes: number, formatError: FormatError): express.RequestHandler {
+  return (req, res, next) => {
+    const body: unknown = req.body;
+    const fromBody = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
+    const query = req.method === 'GET' ? (req.query as Record<string, unknown> | undefined)?.query : fromBody;
+    if (typeof query !== 'string' || Buffer.byteLength(query, 'utf8') <= maxBytes) {
+      next();
+      return;
+    }
+    const error = new GraphQLError(`The query document is larger than ${maxBytes} bytes.`, { extensions: { code: 'BAD_REQUEST' } });
+    res.status(400).json({ errors: [formatError(error.toJSON(), error)] });
+  };
+}

@@ -1,0 +1,599 @@
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../models/model.service';
+import { CATEGORIES, CATEGORY_ABILITIES, LIMITS } from '../models/model.validation';
+import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
+
+/**
+ * The OpenAPI 3.1 description of the REST API (`/api/...`), for the legacy callers of the
+ * FastAPI service this gateway replaces. Schemas are laid out as FastAPI generates them from
+ * pydantic models (component name = title = class name, the class docstring as description,
+ * `HTTPValidationError`/`ValidationError` for 422), with the old service's descriptions ("Model
+ * update request schema", ...). Limits come from the validation code itself, so the document
+ * cannot drift from what the server enforces; test/openapi.test.ts provokes every declared
+ * status and checks each real answer against the schema declared here.
+ */
+
+type Ref = Reference;
+type Responses = Operation['responses'];
+
+/** Kept equal to package.json's version (test/openapi.test.ts checks). */
+export const API_VERSION = '0.1.0';
+
+const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Ref => ({
+  $ref: `#/components/${kind}/${name}`,
+});
+const nullable = (schema: Schema): Schema => ({ anyOf: [schema, { type: 'null' }] });
+/** At least one character that is not white space: values are trimmed before the length check. */
+const NOT_BLANK = '\\S';
+
+const categorySchema: Schema = { type: 'string', enum: [...CATEGORIES] };
+
+const abilitiesSchema: Schema = {
+  type: 'array',
+  maxItems: LIMITS.abilities,
+  items: { type: 'string', minLength: 1, maxLength: LIMITS.ability, pattern: NOT_BLANK },
+  description:
+    `At most ${LIMITS.abilities} items (counted as sent), each 1..${LIMITS.ability} characters after trimming; ` +
+    'duplicates are removed, order is kept. Allowed per category: ' +
+    CATEGORIES.map((category) => {
+      const allowed = CATEGORY_ABILITIES[category];
+      return `\`${category}\`: ${allowed ? allowed.map((a) => `\`${a}\``).join(', ') + ' (not empty)' : 'any'}`;
+    }).join('; ') +
+    '. On update the check uses the category the model will have.',
+};
+
+/**
+ * Abilities per category, as JSON Schema conditionals that apply when a body carries both
+ * fields (an update that changes only one is checked against the stored other: 422). Under
+ * `dependentSchemas` rather than a top-level `allOf`, which reference pages render as noise.
+ */
+const abilitiesPerCategory: Schema[] = CATEGORIES.flatMap((category) => {
+  const allowed = CATEGORY_ABILITIES[category];
+  if (allowed === null) return [];
+  return [
+    {
+      if: { type: 'object', properties: { category: { const: category } }, required: ['category'] },
+      then: {
+        type: 'object',
+        properties: { abilities: nullable({ type: 'array', minItems: 1, items: { type: 'string', enum: [...allowed] } }) },
+      },
+    },
+  ];
+});
+
+/** The writable fields, shared by create and update; `null` clears the nullable ones. */
+const writableFields: Record<string, Schema> = {
+  category: {
+    ...categorySchema,
+    title: 'Category',
+    description: 'Trimmed and compared case-insensitively; anything else is 400 `Invalid model category`.',
+  },
+  model_provider: {
+    title: 'Model Provider',
+    type: 'string',
+    minLength: 1,
+    maxLength: LIMITS.modelProvider,
+    pattern: NOT_BLANK,
+    description: 'e.g. `openai`, `ollama`; trimmed and lower-cased.',
+    examples: ['openai'],
+  },
+  model_name: {
+    title: 'Model Name',
+    type: 'string',
+    minLength: 1,
+    maxLength: LIMITS.modelName,
+    pattern: NOT_BLANK,
+    description: 'Trimmed.',
+    examples: ['gpt-4o'],
+  },
+  api_key: {
+    title: 'Api Key',
+    ...nullable({ type: 'string', maxLength: LIMITS.apiKey }),
+    writeOnly: true,
+    description:
+      'A secret: stored encrypted and never returned. `null` removes the stored key; an empty or blank string keeps it on update and means "no key" on create.',
+  },
+  base_url: {
+    title: 'Base Url',
+    ...nullable({ type: 'string', format: 'uri', maxLength: LIMITS.baseUrl, pattern: '^\\s*[Hh][Tt][Tt][Pp][Ss]?://' }),
+    description: `An absolute http(s) URL, at most ${LIMITS.baseUrl} characters; trimmed.`,
+  },
+  temperature: { title: 'Temperature', ...nullable({ type: 'number', minimum: 0, maximum: LIMITS.temperatureMax }) },
+  dimension: { title: 'Dimension', ...nullable({ type: 'integer', minimum: 1, maximum: LIMITS.dimensionMax }) },
+  description: {
+    title: 'Description',
+    ...nullable({ type: 'string', maxLength: LIMITS.description }),
+    description: 'Kept as given (an empty string is a description).',
+  },
+  abilities: { title: 'Abilities', ...nullable(abilitiesSchema) },
+  share_with_users: {
+    title: 'Share With Users',
+    type: 'boolean',
+    description:
+      'true: every signed-in user may see and use the model. Turning it on needs an admin (403 otherwise, unless SHARING=owners). While shared, category and abilities cannot change (409).',
+  },
+};
+
+const modelResponse: Schema = {
+  title: 'ModelResponse',
+  description: 'Model response with user access information',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'model_id',
+    'category',
+    'model_provider',
+    'model_name',
+    'base_url',
+    'temperature',
+    'dimension',
+    'abilities',
+    'description',
+    'created_at',
+    'updated_at',
+    'is_active',
+    'is_owner',
+    'can_edit',
+    'can_delete',
+    'is_shared',
+  ],
+  properties: {
+    id: { title: 'Id', type: 'integer', description: 'Internal numeric id.' },
+    model_id: { title: 'Model Id', type: 'string', minLength: 1, maxLength: LIMITS.modelId, description: 'Stable public id.' },
+    category: { ...categorySchema, title: 'Category' },
+    model_provider: { title: 'Model Provider', type: 'string' },
+    model_name: { title: 'Model Name', type: 'string' },
+    base_url: { title: 'Base Url', ...nullable({ type: 'string' }) },
+    temperature: { title: 'Temperature', ...nullable({ type: 'number', minimum: 0, maximum: LIMITS.temperatureMax }) },
+    dimension: { title: 'Dimension', ...nullable({ type: 'integer', minimum: 1, maximum: LIMITS.dimensionMax }) },
+    abilities: { title: 'Abilities', ...nullable({ type: 'array', items: { type: 'string' } }) },
+    description: { title: 'Description', ...nullable({ type: 'string' }) },
+    created_at: { title: 'Created At', type: 'string', format: 'date-time', pattern: 'Z$', description: 'ISO-8601, UTC.' },
+    updated_at: { title: 'Updated At', type: 'string', format: 'date-time', pattern: 'Z$', description: 'ISO-8601, UTC.' },
+    is_active: { title: 'Is Active', type: 'boolean' },
+    is_owner: { title: 'Is Owner', type: 'boolean', description: 'The caller created the model.' },
+    can_edit: { title: 'Can Edit', type: 'boolean', description: 'The caller owns the model or is an admin.' },
+    can_delete: { title: 'Can Delete', type: 'boolean', description: 'The caller owns the model or is an admin.' },
+    is_shared: { title: 'Is Shared', type: 'boolean' },
+  },
+  examples: [
+    {
+      id: 1,
+      model_id: 'openai/gpt-4o',
+      category: 'llm',
+      model_provider: 'openai',
+      model_name: 'gpt-4o',
+      base_url: 'https://api.openai.com/v1',
+      temperature: 0.2,
+      dimension: null,
+      abilities: ['chat', 'vision'],
+      description: null,
+      created_at: '2025-01-02T03:04:05.678Z',
+      updated_at: '2025-01-02T03:04:05.678Z',
+      is_active: true,
+      is_owner: true,
+      can_edit: true,
+      can_delete: true,
+      is_shared: false,
+    },
+  ],
+};
+
+const schemas: Record<string, Schema> = {
+  ModelCreate: {
+    title: 'ModelCreate',
+    description: 'Model creation request schema',
+    type: 'object',
+    required: ['model_provider', 'model_name'],
+    properties: {
+      model_id: {
+        title: 'Model Id',
+        ...nullable({
+          type: 'string',
+          minLength: 1,
+          maxLength: LIMITS.modelId,
+          // Not blank, no control characters.
+          pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$',
+        }),
+        description:
+          'Stable public id (trimmed, no control characters, may contain `/`). Left out or `null`: a UUID is generated. Taken already: 400 `Model ID already exists`.',
+        examples: ['openai/gpt-4o'],
+      },
+      ...writableFields,
+      category: { ...writableFields.category!, default: 'llm' },
+      share_with_users: { ...writableFields.share_with_users!, default: false },
+    },
+    dependentSchemas: { abilities: { allOf: abilitiesPerCategory } },
+    examples: [{ model_id: 'openai/gpt-4o', model_provider: 'openai', model_name: 'gpt-4o', api_key: 'sk-...', temperature: 0.2 }],
+  },
+  ModelUpdate: {
+    title: 'ModelUpdate',
+    description:
+      'Model update request schema. JSON Merge Patch: a field left out is not changed, `null` clears a nullable field; ' +
+      '`null` for category, model_provider, model_name or share_with_users is a 422. Other keys (id, model_id, is_active, ...) are ignored. ' +
+      'An update that changes nothing answers 200 and keeps the version (ETag).',
+    type: 'object',
+    properties: writableFields,
+    dependentSchemas: { abilities: { allOf: abilitiesPerCategory } },
+    examples: [{ temperature: 0.2, description: null }],
+  },
+  ModelResponse: modelResponse,
+  MessageResponse: {
+    title: 'MessageResponse',
+    type: 'object',
+    additionalProperties: false,
+    required: ['message'],
+    properties: { message: { title: 'Message', type: 'string', const: 'Model deleted successfully' } },
+  },
+  HTTPError: {
+    title: 'HTTPError',
+    description: "FastAPI's error body.",
+    type: 'object',
+    additionalProperties: false,
+    required: ['detail'],
+    properties: { detail: { title: 'Detail', type: 'string' } },
+  },
+  ValidationError: {
+    title: 'ValidationError',
+    type: 'object',
+    // The refused value is never echoed (it might be a key): no `input`, no `ctx`.
+    additionalProperties: false,
+    required: ['loc', 'msg', 'type'],
+    properties: {
+      loc: {
+        title: 'Location',
+        type: 'array',
+        items: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
+        description: '`["body", field, index...]` or `["query", parameter]`; `["body"]` for an empty, malformed or non-object body.',
+      },
+      msg: { title: 'Message', type: 'string' },
+      type: {
+        title: 'Error Type',
+        type: 'string',
+        description: "pydantic's error type, e.g. `missing`, `json_invalid`, `string_type`, `less_than_equal`, `url_scheme`.",
+      },
+    },
+  },
+  HTTPValidationError: {
+    title: 'HTTPValidationError',
+    type: 'object',
+    additionalProperties: false,
+    required: ['detail'],
+    properties: { detail: { title: 'Detail', type: 'array', items: ref('schemas', 'ValidationError') } },
+  },
+};
+
+const json = (schema: Schema | Ref, example?: unknown): MediaType => ({
+  schema,
+  ...(example !== undefined ? { example } : {}),
+});
+
+/** A `{"detail": ...}` error whose texts are fixed: legacy clients match on them. */
+function errorResponse(description: string, details: string[]): Response {
+  return {
+    description,
+    content: {
+      'application/json': json(
+        { type: 'object', allOf: [ref('schemas', 'HTTPError')], properties: { detail: { type: 'string', enum: details } } },
+        { detail: details[0] },
+      ),
+    },
+  };
+}
+
+const ETAG_SCHEMA = { type: 'string', pattern: '^"[0-9]+"$' } as const;
+
+const responses: Record<string, Response> = {
+  Unauthorized: {
+    description: 'No, malformed or refused bearer token (expired, not yet valid, unsigned, wrongly signed, wrong issuer or audience).',
+    headers: { 'WWW-Authenticate': ref('headers', 'WWWAuthenticate') },
+    content: {
+      'application/json': json(
+        {
+          type: 'object',
+          allOf: [ref('schemas', 'HTTPError')],
+          properties: { detail: { type: 'string', enum: ['Not authenticated', 'Could not validate credentials'] } },
+        },
+        { detail: 'Not authenticated' },
+      ),
+    },
+  },
+  NotFound: errorResponse('No such model, or one the caller may not see (never 403 for those).', ['Model not found']),
+  PayloadTooLarge: {
+    description: 'The body is over the limit (`BODY_LIMIT_BYTES`, 1 MiB by default). Checked before everything else.',
+    content: {
+      'application/json': json(
+        {
+          type: 'object',
+          allOf: [ref('schemas', 'HTTPError')],
+          properties: { detail: { type: 'string', pattern: '^Request body too large \\(limit [0-9]+ bytes\\)$' } },
+        },
+        { detail: 'Request body too large (limit 1048576 bytes)' },
+      ),
+    },
+  },
+  ValidationError: {
+    description:
+      'Malformed JSON, an empty or non-object body, wrong types (no coercion: `"0.5"` is not a number), out-of-range values, `null` for a required field, or abilities that the category does not allow. Every problem is listed.',
+    content: {
+      'application/json': json(ref('schemas', 'HTTPValidationError'), {
+        detail: [{ loc: ['body', 'temperature'], msg: 'Input should be less than or equal to 2', type: 'less_than_equal' }],
+      }),
+    },
+  },
+  MethodNotAllowed: errorResponse('The path exists, the method does not.', ['Method Not Allowed']),
+  TooManyRequests: {
+    ...errorResponse(
+      'The caller (by token subject, else by address) used up its budget of requests for the window (`RATE_LIMIT_MAX` per `RATE_LIMIT_WINDOW_MS`; off when 0). Checked after 413, before 401.',
+      ['Too Many Requests'],
+    ),
+    headers: {
+      'Retry-After': ref('headers', 'RetryAfter'),
+      RateLimit: ref('headers', 'RateLimit'),
+      'RateLimit-Policy': ref('headers', 'RateLimitPolicy'),
+    },
+  },
+  InternalServerError: errorResponse('Anything unexpected; no internals are disclosed.', ['Internal Server Error']),
+  ServiceUnavailable: {
+    ...errorResponse('The database cannot be reached right now; retry.', ['Service Unavailable']),
+    headers: { 'Retry-After': ref('headers', 'RetryAfter') },
+  },
+};
+
+/** Answers every authenticated operation may give, whatever it does. */
+const common: Responses = {
+  '401': ref('responses', 'Unauthorized'),
+  '429': ref('responses', 'TooManyRequests'),
+  '500': ref('responses', 'InternalServerError'),
+  '503': ref('responses', 'ServiceUnavailable'),
+};
+
+const modelOk = (description: string): Response => ({
+  description,
+  headers: { ETag: ref('headers', 'ETag') },
+  content: { 'application/json': json(ref('schemas', 'ModelResponse')) },
+});
+
+const SHARING_FORBIDDEN = 'Only administrators can enable global sharing';
+const SHARED_LOCK = [
+  'Cannot change category of a shared model. Un-share first.',
+  'Cannot change abilities of a shared model. Un-share first.',
+  'Cannot change category and abilities of a shared model. Un-share first.',
+  // After many lost races in a row the update gives up instead of spinning (docs/contract-choices.md).
+  'The model is being changed by too many requests at once; retry',
+];
+
+function createOperation(operationId: string, summary: string): Operation {
+  return {
+    tags: ['models'],
+    operationId,
+    summary,
+    description:
+      'Answers 200 (not 201), as the replaced service did. Order of checks: 413, 429, 401, 422 (shape), 400 (category), 422 (abilities for the category), 400 (duplicate id), 403 (sharing).',
+    requestBody: { required: true, content: { 'application/json': json(ref('schemas', 'ModelCreate')) } },
+    responses: {
+      '200': modelOk('The created model; ETag `"1"`.'),
+      '400': errorResponse('Unknown category, or the model_id is taken (ids are global: also by models the caller cannot see).', [
+        'Model ID already exists',
+        'Invalid model category',
+      ]),
+      '403': errorResponse('A non-admin asked for `share_with_users: true`.', [SHARING_FORBIDDEN]),
+      '413': ref('responses', 'PayloadTooLarge'),
+      '422': ref('responses', 'ValidationError'),
+      ...common,
+    },
+  };
+}
+
+/** The operations of one model, by its id: under `/{model_id}` and under `/by-id/{model_id}`. */
+function modelOperations(style: 'plain' | 'by-id'): PathItem {
+  const suffix = style === 'plain' ? '' : 'ById';
+  return {
+    parameters: [ref('parameters', style === 'plain' ? 'ModelIdPath' : 'ModelIdWithSlashes')],
+    get: {
+      tags: ['models'],
+      operationId: `getModel${suffix}`,
+      summary: 'Get one model',
+      responses: {
+        '200': modelOk('The model as the caller sees it; ETag is its version.'),
+        '404': ref('responses', 'NotFound'),
+        ...common,
+      },
+    },
+    put: {
+      tags: ['models'],
+      operationId: `updateModel${suffix}`,
+      summary: 'Update a model (JSON Merge Patch)',
+      description:
+        'Order of checks: 413, 429, 401, 422 (shape), 404, 403 (edit), 412 (If-Match), 400 (category), 422 (abilities for the category), 409 (shared model), 403 (sharing).',
+      parameters: [ref('parameters', 'IfMatch')],
+      requestBody: { required: true, content: { 'application/json': json(ref('schemas', 'ModelUpdate')) } },
+      responses: {
+        '200': modelOk('The model after the update; ETag is its new version (unchanged when nothing changed).'),
+        '400': errorResponse('Unknown category.', ['Invalid model category']),
+        '403': errorResponse('The caller may see the model but not edit it, or a non-admin turns sharing on.', [
+          'No permission to edit this model',
+          SHARING_FORBIDDEN,
+        ]),
+        '404': ref('responses', 'NotFound'),
+        '409': errorResponse('The model is shared: its category and abilities cannot change. Un-share first.', SHARED_LOCK),
+        '412': errorResponse('If-Match does not match the current version; nothing changed.', ['Precondition Failed']),
+        '413': ref('responses', 'PayloadTooLarge'),
+        '422': ref('responses', 'ValidationError'),
+        ...common,
+      },
+    },
+    delete: {
+      tags: ['models'],
+      operationId: `deleteModel${suffix}`,
+      summary: 'Delete a model',
+      responses: {
+        '200': { description: 'Deleted.', content: { 'application/json': json(ref('schemas', 'MessageResponse')) } },
+        '403': errorResponse('The caller may see the model (it is shared) but not delete it.', ['No permission to delete this model']),
+        '404': ref('responses', 'NotFound'),
+        ...common,
+      },
+    },
+    ...notAllowed(`model${suffix}`, ['post', 'patch']),
+  };
+}
+
+/**
+ * Methods a path does not serve answer 405 before authentication, as FastAPI does. They are
+ * listed (under their own tag) so that the document covers every answer a path can give.
+ */
+function notAllowed(name: string, methods: HttpMethod[]): Partial<PathItem> {
+  const item: Partial<PathItem> = {};
+  for (const method of methods) {
+    item[method] = {
+      tags: ['method not allowed'],
+      operationId: `${name}_${method}_notAllowed`,
+      summary: `${method.toUpperCase()}: not served (405)`,
+      security: [],
+      responses: { '405': ref('responses', 'MethodNotAllowed'), '429': ref('responses', 'TooManyRequests') },
+    };
+  }
+  return item;
+}
+
+export const openApiDocument: Document = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Model registry REST API',
+    version: API_VERSION,
+    summary: 'The REST API of the FastAPI model-management service this gateway replaces.',
+    description:
+      'Register the AI models you use (provider, model name, endpoint, API key, temperature, dimension, abilities) and share some with everyone. ' +
+      'The same operations are available over GraphQL at `/graphql`. Every model operation needs `Authorization: Bearer <JWT>`. ' +
+      'Errors use FastAPI\'s shapes: `{"detail": "..."}`, and `{"detail": [{"loc", "msg", "type"}]}` for 422. ' +
+      'When several errors apply, the first of this order wins: 413, 429, 401, 422, 404, 403 (edit or delete permission), 412, 400, 409, 403 (sharing permission). ' +
+      'While rate limiting is on, every answer carries `RateLimit` and `RateLimit-Policy` headers. ' +
+      'Unknown paths answer 404 `{"detail": "Not Found"}`.',
+  },
+  servers: [{ url: '/', description: 'This server' }],
+  security: [{ bearerAuth: [] }],
+  tags: [
+    { name: 'models', description: 'Registered AI models' },
+    { name: 'method not allowed', description: 'Methods a path does not serve: 405, without authentication.' },
+  ],
+  paths: {
+    '/api/models': {
+      get: {
+        tags: ['models'],
+        operationId: 'listModels',
+        summary: 'List the models the caller may see',
+        description: 'Own models, every model for admins, and shared active ones; ordered by id. Lists carry no ETag.',
+        parameters: [
+          ref('parameters', 'Skip'),
+          ref('parameters', 'Limit'),
+          ref('parameters', 'CategoryFilter'),
+          ref('parameters', 'ProviderFilter'),
+          ref('parameters', 'IsActive'),
+        ],
+        responses: {
+          '200': {
+            description: 'The models, possibly none.',
+            content: { 'application/json': json({ type: 'array', items: ref('schemas', 'ModelResponse') }) },
+          },
+          '400': errorResponse('Unknown category in the filter (an empty list would hide the typo).', ['Invalid model category']),
+          '422': ref('responses', 'ValidationError'),
+          ...common,
+        },
+      },
+      post: createOperation('createModel', 'Register a model'),
+      ...notAllowed('models', ['put', 'delete', 'patch']),
+    },
+    '/api/models/register': {
+      description:
+        'The replaced service\'s second create path. GET, PUT and DELETE here act on a model whose id is "register" (see `/api/models/{model_id}`).',
+      post: createOperation('registerModel', 'Register a model (alias of POST /api/models)'),
+    },
+    '/api/models/{model_id}': modelOperations('plain'),
+    '/api/models/by-id/{model_id}': {
+      description:
+        'For ids that contain `/`: everything after `by-id/` is the id, e.g. `/api/models/by-id/google/gemini-2.5-flash`. (`%2F` in `/api/models/{model_id}` works too.)',
+      ...modelOperations('by-id'),
+    },
+  },
+  components: {
+    schemas,
+    responses,
+    parameters: {
+      ModelIdPath: {
+        name: 'model_id',
+        in: 'path',
+        required: true,
+        description: "The model's public id; a `/` in it must be sent as `%2F` here (or use `/api/models/by-id/...`).",
+        schema: { type: 'string', minLength: 1 },
+      },
+      ModelIdWithSlashes: {
+        name: 'model_id',
+        in: 'path',
+        required: true,
+        description: "The model's public id; may contain `/` (e.g. `google/gemini-2.5-flash`), as is or as `%2F`.",
+        schema: { type: 'string', minLength: 1 },
+        example: 'google/gemini-2.5-flash',
+      },
+      IfMatch: {
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        description:
+          'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model. Otherwise 412 and nothing changes.',
+        schema: { type: 'string' },
+        example: '"3"',
+      },
+      Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+      Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT } },
+      CategoryFilter: {
+        name: 'category',
+        in: 'query',
+        description: 'Only this category; empty means no filter; unknown: 400.',
+        schema: { type: 'string', enum: [...CATEGORIES] },
+      },
+      ProviderFilter: {
+        name: 'model_provider',
+        in: 'query',
+        description: 'Only this provider; empty means no filter.',
+        schema: { type: 'string' },
+      },
+      IsActive: {
+        name: 'is_active',
+        in: 'query',
+        description: 'true/false (also 1/0, yes/no, on/off).',
+        schema: { type: 'boolean', default: true },
+      },
+    },
+    headers: {
+      ETag: {
+        description:
+          'The model\'s version, `"<version>"`: 1 on create, +1 on every update that changes something. Send it back in If-Match.',
+        required: true,
+        schema: ETAG_SCHEMA,
+      },
+      WWWAuthenticate: { description: 'The scheme to authenticate with.', required: true, schema: { type: 'string', enum: ['Bearer'] } },
+      RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
+      RateLimit: {
+        description: "The caller's budget (IETF draft 7); sent on every /api answer while rate limiting is on.",
+        required: true,
+        schema: { type: 'string', pattern: '^limit=[0-9]+, remaining=[0-9]+, reset=[0-9]+$' },
+        example: 'limit=600, remaining=0, reset=42',
+      },
+      RateLimitPolicy: {
+        description: 'Requests per window of seconds (IETF draft 7); sent on every /api answer while rate limiting is on.',
+        required: true,
+        schema: { type: 'string', pattern: '^[0-9]+;w=[0-9]+$' },
+        example: '600;w=60',
+      },
+    },
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'A JWT whose `sub` is the caller; `roles` (array) or `role` (string) containing `admin` makes an admin. Development tokens: `npm run -s token -- --sub alice [--admin]`.',
+      },
+    },
+  },
+};
