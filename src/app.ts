@@ -81,6 +81,9 @@ export async function createGateway(config: Config, database: Database, logger: 
     // operations only with a header a cross-site form or <img> cannot send.
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // main.ts owns shutdown (drain, close the pool, exit); a second stop() from Apollo's own
+    // signal handler would wait forever on the first.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: limitValidationRules(config.limits),
     plugins: [

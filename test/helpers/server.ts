@@ -214,7 +214,10 @@ async function cleanUp(): Promise<void> {
   const errors: unknown[] = [];
   await Promise.all([...running].map((server) => server.stop().catch((err: unknown) => errors.push(err))));
   for (const database of [...databases]) await dropDatabase(database).catch((err: unknown) => errors.push(err));
-  if (errors.length > 0) throw new AggregateError(errors, 'cleaning up test servers and databases failed');
+  if (errors.length > 0) {
+    const messages = errors.map((err) => (err instanceof Error ? err.message : String(err)));
+    throw new AggregateError(errors, `cleaning up test servers and databases failed:\n${messages.join('\n')}`);
+  }
 }
 
 // Registered in every test file that imports this module; runs whether its tests passed or not.
