@@ -3,7 +3,7 @@ import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
@@ -13,11 +13,14 @@ import type { GraphQLContext } from './graphql/context';
 import { costLimitPlugin, documentSizeLimit, limitValidationRules } from './graphql/limits';
 import { buildGatewaySchema } from './graphql/schema';
 import { createAuthenticator, type AuthResult } from './lib/auth';
+import { withVerifiedTokenCache } from './lib/auth-cache';
 import type { Config } from './lib/config';
 import { isDatabaseUnavailable } from './lib/db-errors';
 import { corsOrigin, landingPageCsp, securityHeaders } from './lib/http-security';
+import { createMetrics, metricsHandler, type Metrics } from './lib/metrics';
 import type { Database } from './lib/prisma';
 import { createRateLimiter } from './lib/rate-limit';
+import { bindGraphQLContext, graphqlObservabilityPlugin, logOf, requestLogger, routeName, routePrefix } from './lib/request-log';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
@@ -59,8 +62,13 @@ function landingPagePlugin(config: Config) {
   return ApolloServerPluginLandingPageLocalDefault(options);
 }
 
-export async function createGateway(config: Config, database: Database, logger: Logger): Promise<Gateway> {
-  const models = new ModelService(database.db, config.encryptionKeys, config.sharing, logger);
+export async function createGateway(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  metrics: Metrics = createMetrics(),
+): Promise<Gateway> {
+  const models = new ModelService(database.db, config.encryptionKeys, config.sharing, logger, database.statements);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
@@ -90,6 +98,10 @@ export async function createGateway(config: Config, database: Database, logger: 
       ApolloServerPluginDrainHttpServer({ httpServer }),
       landingPagePlugin(config),
       costLimitPlugin<GraphQLContext>(config.limits.maxCost),
+      // No field has cache hints; the default cache-control plugin still wrapped every field's
+      // resolver (7% of the CPU of a 50-model list in the profile) to compute none.
+      ApolloServerPluginCacheControlDisabled(),
+      graphqlObservabilityPlugin<GraphQLContext>(metrics),
     ],
   });
   await apollo.start();
@@ -102,6 +114,8 @@ export async function createGateway(config: Config, database: Database, logger: 
     maxAge: 600,
   });
 
+  // First, so that every request gets its id (X-Request-Id) and its one log line, whatever answers it.
+  app.use(requestLogger(logger, metrics));
   // Security headers on every response, including errors and health checks.
   app.use(securityHeaders());
 
@@ -129,9 +143,11 @@ export async function createGateway(config: Config, database: Database, logger: 
       clearTimeout(timer);
     }
   });
+  // Prometheus text format; guarded by METRICS_TOKEN / METRICS_ALLOW when set, never rate-limited.
+  app.get('/metrics', metricsHandler(metrics, config.metrics));
 
   // After the body parsers (a 413 outranks a 401), before everything that needs the caller.
-  const authenticator = createAuthenticator(config.jwt, logger);
+  const authenticator = withVerifiedTokenCache(createAuthenticator(config.jwt, logger), config.jwt.clockToleranceSec);
   const authenticateRequest: express.RequestHandler = async (req, res, next) => {
     try {
       res.locals.auth = await authenticator.authenticate(req.headers.authorization, req.originalUrl);
@@ -147,6 +163,7 @@ export async function createGateway(config: Config, database: Database, logger: 
 
   app.use(
     '/graphql',
+    routeName('/graphql'),
     corsMiddleware,
     landingPageCsp(),
     express.json({ limit: config.bodyLimitBytes }),
@@ -154,7 +171,7 @@ export async function createGateway(config: Config, database: Database, logger: 
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes, formatError),
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({ auth: res.locals.auth as AuthResult, models }),
+      context: async ({ res }) => bindGraphQLContext({ auth: res.locals.auth as AuthResult, models }, res),
     }),
   );
 
@@ -165,6 +182,7 @@ export async function createGateway(config: Config, database: Database, logger: 
   // authentication before JSON parsing (422), the contract's order of precedence.
   app.use(
     '/api',
+    routePrefix('/api'),
     corsMiddleware,
     express.text({ type: () => true, limit: config.bodyLimitBytes }),
     authenticateRequest,
@@ -204,12 +222,12 @@ export async function createGateway(config: Config, database: Database, logger: 
       return;
     }
     if (isDatabaseUnavailable(err)) {
-      logger.warn({ method: req.method, path: req.path }, 'database unavailable');
+      logOf(res, logger).warn({ method: req.method, path: req.path }, 'database unavailable');
       res.setHeader('Retry-After', '1');
       res.status(503).json({ detail: 'Service Unavailable' });
       return;
     }
-    logger.error(
+    logOf(res, logger).error(
       { err: { name: err?.name, message: err?.message, stack: err?.stack }, method: req.method, path: req.path },
       'unexpected error',
     );

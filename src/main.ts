@@ -1,18 +1,49 @@
 import 'reflect-metadata';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createGateway } from './app';
 import { deployMigrations } from './db/migrate';
+import { baseUrl, describeDatabase, renderBanner, urlsOf } from './lib/banner';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './lib/config';
-import { createLogger } from './lib/logger';
+import { renderHelp } from './lib/config-reference';
+import { createLogger, wantsPrettyLogs } from './lib/logger';
+import { createMetrics } from './lib/metrics';
 import { openDatabase } from './lib/prisma';
 
-function describeDatabase(config: Config): string {
-  if (config.database.provider === 'sqlite') return `SQLite ${config.database.sqlitePath}`;
-  const url = new URL(config.database.url);
-  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`; // never the password
+/** The listener's errors people can fix, as the one line main() prints (no stack). */
+function listenError(err: NodeJS.ErrnoException, config: Config): Error {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new Error(`port ${config.port} is already in use (set PORT)`);
+    case 'EACCES':
+      return new Error(`port ${config.port} needs elevated privileges (set PORT to 1024 or above)`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new Error(`HOST ${JSON.stringify(config.host)} is not an address of this machine (set HOST, e.g. 0.0.0.0)`);
+    default:
+      return err;
+  }
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? '';
+  } catch {
+    return '';
+  }
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(renderHelp());
+    return;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`model-gateway: unknown argument ${JSON.stringify(args[0]!.slice(0, 100))} (see --help)\n`);
+    process.exit(1);
+  }
+
   let config: Config;
   try {
     config = loadConfig();
@@ -23,7 +54,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: wantsPrettyLogs(config.env) });
+  const metrics = createMetrics();
 
   const { applied } = await deployMigrations({
     provider: config.database.provider,
@@ -35,20 +67,25 @@ async function main(): Promise<void> {
   });
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
-  const database = await openDatabase(config.database, (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'));
-  const { httpServer, apollo, markDraining } = await createGateway(config, database, logger);
+  const database = await openDatabase(
+    config.database,
+    (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'),
+    metrics.observeDbQuery,
+  );
+  const { httpServer, apollo, markDraining } = await createGateway(config, database, logger, metrics);
 
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+    httpServer.once('error', (err) => reject(listenError(err, config)));
     httpServer.listen(config.port, config.host, resolve);
   });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = `http://localhost:${port}`;
+  const urls = urlsOf(baseUrl(config.host, port));
   logger.info(
-    { port, database: describeDatabase(config), env: config.env },
-    `model-gateway listening: GraphQL ${base}/graphql${config.landingPage ? ' (Sandbox: open it in a browser)' : ''}, REST ${base}/api/models`,
+    { port, database: describeDatabase(config.database), env: config.env, urls },
+    `model-gateway listening: GraphQL ${urls.graphql}${config.landingPage ? ' (Sandbox: open it in a browser)' : ''}, REST ${urls.rest}`,
   );
+  process.stderr.write(renderBanner(config, port, packageVersion()));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

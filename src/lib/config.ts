@@ -94,9 +94,28 @@ export interface Config {
   landingPage: boolean;
   limits: GraphQLLimitsConfig;
   http: HttpConfig;
-  logLevel: string;
+  logLevel: LogLevel;
+  metrics: MetricsConfig;
   /** After SIGTERM, how long /readyz answers 503 before the listener closes (load balancers notice). */
   shutdownDelayMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One METRICS_ALLOW entry: an address (prefix 32 / 128) or a subnet. */
+export interface AddressRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** Who may scrape GET /metrics; neither set: anyone who can reach the port. */
+export interface MetricsConfig {
+  /** Set: `Authorization: Bearer <token>` is required. */
+  token?: string;
+  /** Non-empty: only these client addresses (as Express sees them, so TRUST_PROXY applies). */
+  allow: AddressRange[];
 }
 
 export class ConfigError extends Error {
@@ -167,12 +186,35 @@ function parseDatabase(env: Env, raw: string, problems: string[]): DatabaseConfi
     try {
       new URL(raw);
     } catch {
-      problems.push('DATABASE_URL is not a valid postgresql:// URL');
+      // Never echo it: it may hold a password.
+      problems.push('DATABASE_URL is not a valid postgresql:// URL (are special characters in the password percent-encoded?)');
     }
     return { provider: 'postgresql', url: raw, pool };
   }
-  problems.push('DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL)');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]{0,19}):/.exec(raw)?.[1];
+  const choices = 'use file:<path> for SQLite (e.g. file:./data/models.db) or postgresql://user:password@host:5432/database';
+  problems.push(
+    scheme
+      ? `DATABASE_URL: unsupported scheme "${scheme}:"; ${choices}`
+      : `DATABASE_URL has no scheme (like file: or postgresql://); ${choices}`,
+  );
   return { provider: 'sqlite', url: 'file:./data/models.db', pool };
+}
+
+/**
+ * Problems found after the files were read: those about a variable whose file failed are echoes of
+ * that failure (already reported) and are dropped; those about a value read from a file say so.
+ */
+function attributeToFiles(problems: string[], firstLater: number, fromFile: Map<string, string>, failed: Set<string>): string[] {
+  const mentions = (problem: string, name: string) => new RegExp(`\\b${name}\\b`).test(problem);
+  return problems.flatMap((problem, index) => {
+    if (index < firstLater) return [problem];
+    if ([...failed].some((name) => mentions(problem, name))) return [];
+    for (const [name, fileVariable] of fromFile) {
+      if (mentions(problem, name)) return [problem.replace(new RegExp(`\\b${name}\\b`), `${name} (from ${fileVariable})`)];
+    }
+    return [problem];
+  });
 }
 
 const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'RS256', 'ES256'];
@@ -433,8 +475,125 @@ function parseRateLimit(env: Env, nodeEnv: Config['env'], problems: string[]): R
   return { max, windowMs, redisUrl, redisPrefix };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * Secrets that may be given as files instead (`JWT_SECRET_FILE=/run/secrets/jwt`), the way Docker
+ * and Kubernetes mount them, so they stay out of the environment (and out of `ps e`, crash dumps).
+ */
+export const SECRET_FILE_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'API_KEY_ENCRYPTION_KEY', 'API_KEY_ENCRYPTION_KEYS', 'METRICS_TOKEN'];
+
+/** A secret file larger than this is the wrong file (a key is well under 10 KiB). */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+/** What a variable's failed or missing file must not cause as well: a second, misleading problem. */
+function placeholderFor(name: string): string {
+  return name === 'JWT_PUBLIC_KEY' ? '' : randomBytes(32).toString('base64');
+}
+
+/**
+ * Reads each `NAME_FILE` into NAME. Problems name the variable, the path and the error code, never
+ * a byte of the content. Returns the variables read from files and those whose file failed.
+ */
+function readSecretFiles(env: Env, problems: string[]): { env: Env; fromFile: Map<string, string>; failed: Set<string> } {
+  const merged: Env = { ...env };
+  const fromFile = new Map<string, string>();
+  const failed = new Set<string>();
+  for (const name of SECRET_FILE_VARIABLES) {
+    const fileVariable = `${name}_FILE`;
+    const file = env[fileVariable];
+    if (!file) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${fileVariable} are both set: set one of them`);
+      failed.add(name);
+      continue;
+    }
+    const shown = JSON.stringify(file.slice(0, 200));
+    let content: string | undefined;
+    try {
+      const fd = fs.openSync(file, 'r');
+      try {
+        const stat = fs.fstatSync(fd);
+        if (!stat.isFile()) problems.push(`${fileVariable}: ${shown} is not a regular file`);
+        else if (stat.size > MAX_SECRET_FILE_BYTES) problems.push(`${fileVariable}: ${shown} is larger than 64 KiB, not a key file`);
+        else content = fs.readFileSync(fd, 'utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      const reason = FILE_ERRORS[code];
+      problems.push(`${fileVariable}: cannot read ${shown} (${code}${reason ? `, ${reason}` : ''})`);
+    }
+    // Mounted secrets usually end with a newline the secret itself does not have.
+    let value = content?.replace(/[\r\n]+$/, '');
+    if (value !== undefined && value.trim() === '') {
+      problems.push(`${fileVariable}: ${shown} is empty`);
+      value = undefined;
+    }
+    if (value === undefined) {
+      failed.add(name);
+      merged[name] = placeholderFor(name);
+      continue;
+    }
+    // One key per line reads naturally in a file; the variable's own form is comma-separated.
+    merged[name] =
+      name === 'API_KEY_ENCRYPTION_KEYS'
+        ? value
+            .trim()
+            .split(/\s*[\r\n]+\s*/)
+            .join(',')
+        : value;
+    fromFile.set(name, fileVariable);
+  }
+  return { env: merged, fromFile, failed };
+}
+
+function parseLogLevel(env: Env, nodeEnv: Config['env'], problems: string[]): LogLevel {
+  const fallback: LogLevel = nodeEnv === 'test' ? 'warn' : 'info';
+  const raw = env.LOG_LEVEL?.trim().toLowerCase();
+  if (!raw) return fallback;
+  const level = LOG_LEVELS.find((candidate) => candidate === raw);
+  if (!level) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL!.slice(0, 32))}`);
+  return level ?? fallback;
+}
+
+function parseMetrics(env: Env, problems: string[]): MetricsConfig {
+  const token = env.METRICS_TOKEN || undefined;
+  // Never echo the token, even a refused one.
+  if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token)) {
+    problems.push('METRICS_TOKEN must be 16 to 512 printable characters without spaces (e.g. `openssl rand -hex 24`)');
+  }
+  const allow: AddressRange[] = [];
+  for (const entry of (env.METRICS_ALLOW ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const version = isIP(address);
+    const max = version === 6 ? 128 : 32;
+    const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+    if (version === 0 || rest.length > 0 || !(prefix >= 0 && prefix <= max)) {
+      problems.push(`METRICS_ALLOW: ${JSON.stringify(entry.slice(0, 100))} is not an IP address or subnet (10.0.0.0/8, ::1)`);
+      continue;
+    }
+    allow.push({ address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
+  }
+  return { token, allow };
+}
+
+export function loadConfig(rawEnv: Env = process.env): Config {
   const problems: string[] = [];
+  const secrets = readSecretFiles(rawEnv, problems);
+  const env = secrets.env;
+  const fileProblems = problems.length;
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
 
@@ -462,8 +621,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const shutdownDelayMs = readInt(env, 'SHUTDOWN_DELAY_MS', 0, 0, 120000, problems);
+  const logLevel = parseLogLevel(env, nodeEnv, problems);
+  const metrics = parseMetrics(env, problems);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(attributeToFiles(problems, fileProblems, secrets.fromFile, secrets.failed));
   return {
     env: nodeEnv,
     port,
@@ -478,7 +639,8 @@ export function loadConfig(env: Env = process.env): Config {
     landingPage,
     limits,
     http,
-    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
+    logLevel,
+    metrics,
     shutdownDelayMs,
   };
 }

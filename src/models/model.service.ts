@@ -15,6 +15,7 @@ import {
   type InputRecord,
   type ModelPatch,
 } from './model.validation';
+import { FREE_FIELDS, type FreeChanges, type ModelStatements, type RowChanges } from './model.statements';
 import { abilitiesOf, canEdit, canSee, toView, type ModelRow, type ModelView } from './model.view';
 
 export interface ListFilter {
@@ -35,23 +36,18 @@ export const LIST_MAX_LIMIT = 1000;
  */
 const MAX_WRITE_ATTEMPTS = 50;
 
-type RowChanges = Partial<
-  Pick<
-    ModelRow,
-    | 'category'
-    | 'modelProvider'
-    | 'modelName'
-    | 'apiKeyEncrypted'
-    | 'baseUrl'
-    | 'temperature'
-    | 'dimension'
-    | 'description'
-    | 'isShared'
-    | 'isActive'
-  >
-> & {
-  abilities?: string[] | null;
-};
+/** The patch as changes, when it sets only fields free of row-dependent rules (and sets one); otherwise null. */
+function freeChanges(patch: ModelPatch): FreeChanges | null {
+  const changes: FreeChanges = {};
+  let count = 0;
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (!(FREE_FIELDS as readonly string[]).includes(field)) return null;
+    (changes as Record<string, unknown>)[field] = value;
+    count++;
+  }
+  return count > 0 ? changes : null;
+}
 
 export class ModelService {
   private readonly box: SecretBox;
@@ -62,6 +58,8 @@ export class ModelService {
     encryptionKeys: readonly Buffer[],
     private readonly sharing: SharingPolicy,
     private readonly logger: Logger,
+    /** The hot path's prepared statements; without them (tools, tests of the service) Prisma runs everything. */
+    private readonly statements?: ModelStatements,
   ) {
     this.box = new SecretBox(encryptionKeys);
   }
@@ -156,6 +154,20 @@ export class ModelService {
    */
   async update(caller: Caller, modelId: string, input: InputRecord, expectedVersion?: number | null): Promise<ModelView> {
     const patch = parseUpdateInput(input);
+    const free = this.statements ? freeChanges(patch) : null;
+    if (free) {
+      // The common update (names, URL, temperature, ...) in one statement: it applies only where
+      // every rule is already known to pass (the caller may edit, the version matches, something
+      // changes), so anything else, including every refusal, goes the general way below.
+      const row = await this.statements!.updateIfChanged(
+        modelId,
+        caller.isAdmin ? null : caller.sub,
+        expectedVersion ?? null,
+        free,
+        new Date(),
+      );
+      if (row) return toView(caller, row);
+    }
     return this.write(caller, modelId, expectedVersion ?? null, (row) => this.changesFor(caller, row, patch));
   }
 
@@ -172,7 +184,7 @@ export class ModelService {
   }
 
   private async visibleRow(caller: Caller, modelId: string): Promise<ModelRow | null> {
-    const row = await this.db.model.findUnique({ where: { modelId } });
+    const row = this.statements ? await this.statements.findByModelId(modelId) : await this.db.model.findUnique({ where: { modelId } });
     return row && canSee(caller, row) ? row : null;
   }
 
@@ -198,22 +210,29 @@ export class ModelService {
       if (changes === null) return toView(caller, row);
 
       const updatedAt = new Date();
-      const { abilities, ...scalarChanges } = changes;
-      const { count } = await this.db.model.updateMany({
-        where: { id: row.id, version: row.version },
-        data: {
-          ...scalarChanges,
-          ...(abilities !== undefined ? { abilities: abilities ?? Prisma.DbNull } : {}),
-          version: { increment: 1 },
-          updatedAt,
-        },
-      });
-      if (count === 1) return toView(caller, { ...row, ...changes, version: row.version + 1, updatedAt });
+      const updated = await this.updateIfVersion(row, changes, updatedAt);
+      if (updated) return toView(caller, updated);
       if (expectedVersion !== null) throw Errors.preconditionFailed();
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new AppError('CONFLICT', 'The model is being changed by too many requests at once; retry');
       }
     }
+  }
+
+  /** The row with `changes` applied, if it was still at the version read; null when another write came first. */
+  private async updateIfVersion(row: ModelRow, changes: RowChanges, updatedAt: Date): Promise<ModelRow | null> {
+    if (this.statements) return this.statements.updateIfVersion(row.id, row.version, changes, updatedAt);
+    const { abilities, ...scalarChanges } = changes;
+    const { count } = await this.db.model.updateMany({
+      where: { id: row.id, version: row.version },
+      data: {
+        ...scalarChanges,
+        ...(abilities !== undefined ? { abilities: abilities ?? Prisma.DbNull } : {}),
+        version: { increment: 1 },
+        updatedAt,
+      },
+    });
+    return count === 1 ? { ...row, ...changes, version: row.version + 1, updatedAt } : null;
   }
 
   /** What the patch changes on this row, or null when it changes nothing. Throws when a rule refuses it. */
