@@ -280,8 +280,15 @@ export function postgresStatements(pool: pg.Pool, schema: string | undefined, ob
     const name = names.get(sql, () => `mg_model_${++counter}`);
     // As pool.query() does, but the statement is timed without the wait for a free connection.
     const client = await pool.connect();
-    const started = process.hrtime.bigint();
+    // A socket that dies while a client is checked out emits 'error' on that client, and the pool
+    // listens only while it is idle: unheard, the event would crash the process. The query
+    // itself rejects as well; the listener just records that the connection is dead.
     let failure: Error | undefined;
+    const onConnectionError = (err: Error) => {
+      failure ??= err;
+    };
+    client.on('error', onConnectionError);
+    const started = process.hrtime.bigint();
     try {
       const result = await client.query<Raw>({ name, text: sql, values });
       const raw = result.rows[0];
@@ -292,6 +299,7 @@ export function postgresStatements(pool: pg.Pool, schema: string | undefined, ob
       throw err;
     } finally {
       observe?.(Number(process.hrtime.bigint() - started) / 1e6, sql);
+      client.removeListener('error', onConnectionError);
       // A connection that failed mid-statement is discarded, not handed to the next request.
       client.release(failure);
     }
