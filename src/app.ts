@@ -8,6 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { Database } from './db/database';
 import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
 import { costLimitPlugin, documentSizeLimit, limitValidationRules } from './graphql/limits';
@@ -18,9 +19,9 @@ import type { Config } from './lib/config';
 import { isDatabaseUnavailable } from './lib/db-errors';
 import { corsOrigin, landingPageCsp, securityHeaders } from './lib/http-security';
 import { createMetrics, metricsHandler, type Metrics } from './lib/metrics';
-import type { Database } from './lib/prisma';
 import { createRateLimiter } from './lib/rate-limit';
 import { bindGraphQLContext, graphqlObservabilityPlugin, logOf, requestLogger, routeName, routePrefix } from './lib/request-log';
+import { ModelRepository } from './models/model.repository';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
@@ -68,7 +69,7 @@ export async function createGateway(
   logger: Logger,
   metrics: Metrics = createMetrics(),
 ): Promise<Gateway> {
-  const models = new ModelService(database.db, config.encryptionKeys, config.sharing, logger, database.statements);
+  const models = new ModelService(new ModelRepository(database), config.encryptionKeys, config.sharing, logger);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');

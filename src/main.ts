@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createGateway } from './app';
+import { openDatabase } from './db/database';
 import { deployMigrations } from './db/migrate';
 import { baseUrl, describeDatabase, renderBanner, urlsOf } from './lib/banner';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './lib/config';
 import { renderHelp } from './lib/config-reference';
 import { createLogger, wantsPrettyLogs } from './lib/logger';
 import { createMetrics } from './lib/metrics';
-import { openDatabase } from './lib/prisma';
 
 /** The listener's errors people can fix, as the one line main() prints (no stack). */
 function listenError(err: NodeJS.ErrnoException, config: Config): Error {

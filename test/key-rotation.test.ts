@@ -11,10 +11,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { prismaRotationStore, rotateKeys, type RotationStore } from '../src/cli/rotate-keys';
+import { repositoryRotationStore, rotateKeys, type RotationStore } from '../src/cli/rotate-keys';
 import { loadConfig } from '../src/lib/config';
 import { keyIdOf, SecretBox } from '../src/lib/crypto';
-import { openDatabase } from '../src/lib/prisma';
+import { openDatabase } from '../src/db/database';
+import { ModelRepository } from '../src/models/model.repository';
 import { gql, request } from './helpers/http';
 import { baseEnv, PROJECT_ROOT, startServer, tempDir, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
@@ -226,7 +227,7 @@ describe('rotating the encryption key', () => {
     const config = loadConfig(cliEnv({ API_KEY_ENCRYPTION_KEYS: `${B},${A}` }));
     const database = await openDatabase(config.database);
     try {
-      const real = prismaRotationStore(database.db);
+      const real = repositoryRotationStore(new ModelRepository(database));
       // The real store, narrowed to one row, with a real update through the gateway landing
       // after the rotation read that row and before its conditional write.
       const store: RotationStore = {

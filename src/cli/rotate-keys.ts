@@ -12,20 +12,16 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config, type DatabaseConfig } from '../lib/config';
+import { openDatabase } from '../db/database';
+import { describeDatabase } from '../lib/banner';
+import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { DecryptionError, SecretBox } from '../lib/crypto';
-import { openDatabase, type Db } from '../lib/prisma';
+import { ModelRepository, type StoredKey } from '../models/model.repository';
 
 const DEFAULT_BATCH_SIZE = 200;
 const MAX_BATCH_SIZE = 10000;
 
-export interface StoredKey {
-  id: number;
-  modelId: string;
-  apiKeyEncrypted: string;
-}
-
-/** The rotation's only contact with the database (SQLite and PostgreSQL alike, through Prisma). */
+/** The rotation's only contact with the database. */
 export interface RotationStore {
   /** Rows holding an api_key with an id above `afterId`, in id order, at most `limit`. */
   batch(afterId: number, limit: number): Promise<StoredKey[]>;
@@ -33,26 +29,14 @@ export interface RotationStore {
   replace(id: number, expected: string, next: string): Promise<boolean>;
 }
 
-export function prismaRotationStore(db: Db): RotationStore {
+/**
+ * Matching the old ciphertext, not the version: a gateway that changed the key (or removed it)
+ * since the row was read wins, and its value is left alone (ModelRepository.replaceKey).
+ */
+export function repositoryRotationStore(models: ModelRepository): RotationStore {
   return {
-    async batch(afterId, limit) {
-      const rows = await db.model.findMany({
-        where: { id: { gt: afterId }, apiKeyEncrypted: { not: null } },
-        orderBy: { id: 'asc' },
-        take: limit,
-        select: { id: true, modelId: true, apiKeyEncrypted: true },
-      });
-      return rows.flatMap((row) => (row.apiKeyEncrypted === null ? [] : [{ ...row, apiKeyEncrypted: row.apiKeyEncrypted }]));
-    },
-    async replace(id, expected, next) {
-      // Matching the old ciphertext, not the version: a gateway that changed the key (or removed
-      // it) since the row was read wins, and its value is left alone. version and updated_at are
-      // deliberately untouched: the model did not change for clients (the key opens to the same
-      // plaintext), and moving the version would make their pending If-Match / expectedVersion
-      // writes fail with 412 for a change they cannot see.
-      const { count } = await db.model.updateMany({ where: { id, apiKeyEncrypted: expected }, data: { apiKeyEncrypted: next } });
-      return count === 1;
-    },
+    batch: (afterId, limit) => models.storedKeys(afterId, limit),
+    replace: (id, expected, next) => models.replaceKey(id, expected, next),
   };
 }
 
@@ -125,12 +109,6 @@ environment: the server's: DATABASE_URL, API_KEY_ENCRYPTION_KEYS (current key fi
 API_KEY_ENCRYPTION_KEY, DATA_DIR (development keys).`;
 
 class UsageError extends Error {}
-
-function describeDatabase(database: DatabaseConfig): string {
-  if (database.provider === 'sqlite') return `SQLite ${database.sqlitePath}`;
-  const url = new URL(database.url);
-  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`; // never the password
-}
 
 function parseBatchSize(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_BATCH_SIZE;
@@ -207,7 +185,7 @@ async function run(argv: string[]): Promise<number> {
   );
   let report: RotationReport;
   try {
-    report = await rotateKeys(prismaRotationStore(database.db), box, { batchSize, stopRequested: () => stop });
+    report = await rotateKeys(repositoryRotationStore(new ModelRepository(database)), box, { batchSize, stopRequested: () => stop });
   } finally {
     await database.close();
   }

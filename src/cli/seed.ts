@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { openDatabase, type Database, type Db } from '../db/database';
 import { deployMigrations } from '../db/migrate';
 import type { Caller } from '../lib/auth';
+import { describeDatabase } from '../lib/banner';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { openDatabase, type Database, type Db } from '../lib/prisma';
+import { ModelRepository } from '../models/model.repository';
 import { ModelService } from '../models/model.service';
 import type { InputRecord } from '../models/model.validation';
 import { signDevToken } from './dev-token';
@@ -179,12 +181,6 @@ function callerFor(sub: string): Caller {
   return { sub: user.sub, isAdmin: user.admin };
 }
 
-function describeDatabase(config: Config): string {
-  if (config.database.provider === 'sqlite') return `SQLite ${config.database.sqlitePath}`;
-  const url = new URL(config.database.url);
-  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`; // never the password
-}
-
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
@@ -270,7 +266,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   let created = 0;
   try {
-    const models = new ModelService(database.db, config.encryptionKeys, config.sharing, logger);
+    const models = new ModelService(new ModelRepository(database), config.encryptionKeys, config.sharing, logger);
     const admin: Caller = { sub: 'root', isAdmin: true };
     for (const seed of SEED) {
       const owner = callerFor(seed.owner);
@@ -310,7 +306,7 @@ async function main(): Promise<void> {
   }
 
   const out: string[] = [];
-  out.push(`Seeded ${describeDatabase(config)}: ${created} created, ${SEED.length - created} already there (skipped)`);
+  out.push(`Seeded ${describeDatabase(config.database)}: ${created} created, ${SEED.length - created} already there (skipped)`);
   out.push('');
   out.push(table(['model_id', 'owner', 'category', 'provider', 'model', 'shared', 'active', 'result'], rows));
   out.push('');

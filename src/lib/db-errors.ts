@@ -69,3 +69,27 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * SQLite refused a statement because another connection holds the write lock (SQLITE_BUSY),
+ * past every retry: the database is locked by another process, retry later (503).
+ */
+export class DatabaseBusyError extends Error {
+  override name = 'DatabaseBusyError';
+  /** The driver-adapter kind isDatabaseUnavailable recognizes, as Prisma reports SQLITE_BUSY itself. */
+  readonly kind = 'SocketTimeout';
+}
+
+/**
+ * SQLITE_BUSY, from better-sqlite3 directly (`code`), through Prisma's adapter (`originalCode` of
+ * the driver error, reached through `cause` / `meta.driverAdapterError`), or already wrapped.
+ */
+export function isSqliteBusy(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current && depth < 6; depth++) {
+    const e = current as ErrorLike;
+    if (e instanceof DatabaseBusyError) return true;
+    for (const code of [e.code, e.originalCode]) if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+    current = e.cause ?? e.meta?.driverAdapterError;
+  }
+  return false;
+}

@@ -4,7 +4,6 @@ import type { Caller } from '../lib/auth';
 import type { SharingPolicy } from '../lib/config';
 import { SecretBox } from '../lib/crypto';
 import { AppError, Errors, type FieldIssue } from '../lib/errors';
-import { type Db, Prisma, isUniqueViolation } from '../lib/prisma';
 import {
   abilityIssues,
   isCategory,
@@ -15,8 +14,9 @@ import {
   type InputRecord,
   type ModelPatch,
 } from './model.validation';
-import { FREE_FIELDS, type FreeChanges, type ModelStatements, type RowChanges } from './model.statements';
-import { abilitiesOf, canEdit, canSee, toView, type ModelRow, type ModelView } from './model.view';
+import { type Condition, atVersion, canEdit, canSee, editableBy, holds, visibleTo } from './model.access';
+import type { ModelRepository, RowChanges } from './model.repository';
+import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
 
 export interface ListFilter {
   category?: string | null;
@@ -36,6 +36,13 @@ export const LIST_MAX_LIMIT = 1000;
  */
 const MAX_WRITE_ATTEMPTS = 50;
 
+/**
+ * Fields whose update rules need nothing of the stored row except who may edit it and its version:
+ * no category/abilities check, no shared-model lock, no sharing permission, no api_key comparison.
+ */
+const FREE_FIELDS = ['modelProvider', 'modelName', 'baseUrl', 'temperature', 'dimension', 'description'] as const;
+type FreeChanges = Partial<Pick<ModelRow, (typeof FREE_FIELDS)[number]>>;
+
 /** The patch as changes, when it sets only fields free of row-dependent rules (and sets one); otherwise null. */
 function freeChanges(patch: ModelPatch): FreeChanges | null {
   const changes: FreeChanges = {};
@@ -53,13 +60,11 @@ export class ModelService {
   private readonly box: SecretBox;
 
   constructor(
-    private readonly db: Db,
+    private readonly models: ModelRepository,
     /** The first key seals; all of them open (key rotation). */
     encryptionKeys: readonly Buffer[],
     private readonly sharing: SharingPolicy,
     private readonly logger: Logger,
-    /** The hot path's prepared statements; without them (tools, tests of the service) Prisma runs everything. */
-    private readonly statements?: ModelStatements,
   ) {
     this.box = new SecretBox(encryptionKeys);
   }
@@ -85,9 +90,11 @@ export class ModelService {
     const modelProvider = filter.modelProvider?.trim().toLowerCase() || undefined;
     const isActive = filter.isActive === undefined ? true : (filter.isActive ?? undefined);
 
-    const where: Prisma.ModelWhereInput = { category, modelProvider, isActive };
-    if (!caller.isAdmin) where.OR = [{ ownerId: caller.sub }, { isShared: true, isActive: true }];
-    const rows = await this.db.model.findMany({ where, orderBy: { id: 'asc' }, skip, take: limit });
+    const where: Condition[] = [visibleTo(caller)];
+    if (category !== undefined) where.push([{ category }]);
+    if (modelProvider !== undefined) where.push([{ modelProvider }]);
+    if (isActive !== undefined) where.push([{ isActive }]);
+    const rows = await this.models.list({ where, skip, take: limit });
     return rows.map((row) => toView(caller, row));
   }
 
@@ -112,39 +119,33 @@ export class ModelService {
     if (abilityProblems.length > 0) throw Errors.validation(abilityProblems);
 
     const modelId = fields.modelId ?? randomUUID();
-    if (await this.db.model.findUnique({ where: { modelId }, select: { id: true } })) throw Errors.duplicateModelId();
+    if (await this.models.find(modelId)) throw Errors.duplicateModelId();
     const share = fields.shareWithUsers ?? false;
     // A new model's owner is its creator, so under SHARING=owners anyone may share what they create.
     if (share && !caller.isAdmin && this.sharing !== 'owners') throw Errors.sharingNotAllowed();
 
     const now = new Date();
-    try {
-      const row = await this.db.model.create({
-        data: {
-          modelId,
-          ownerId: caller.sub,
-          category,
-          modelProvider: fields.modelProvider,
-          modelName: fields.modelName,
-          apiKeyEncrypted: fields.apiKey ? this.box.seal(fields.apiKey, modelId) : null,
-          baseUrl: fields.baseUrl ?? null,
-          temperature: fields.temperature ?? null,
-          dimension: fields.dimension ?? null,
-          description: fields.description ?? null,
-          abilities: abilities ?? Prisma.DbNull,
-          isShared: share,
-          isActive: true,
-          version: 1,
-          createdAt: now,
-          updatedAt: now,
-        },
-      });
-      return toView(caller, row);
-    } catch (err) {
-      // Two creates of one id racing: the unique index decides, the loser gets the same 400.
-      if (isUniqueViolation(err)) throw Errors.duplicateModelId();
-      throw err;
-    }
+    const row = await this.models.create({
+      modelId,
+      ownerId: caller.sub,
+      category,
+      modelProvider: fields.modelProvider,
+      modelName: fields.modelName,
+      apiKeyEncrypted: fields.apiKey ? this.box.seal(fields.apiKey, modelId) : null,
+      baseUrl: fields.baseUrl ?? null,
+      temperature: fields.temperature ?? null,
+      dimension: fields.dimension ?? null,
+      description: fields.description ?? null,
+      abilities,
+      isShared: share,
+      isActive: true,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    // Two creates of one id racing: the unique index decides, the loser gets the same 400.
+    if (!row) throw Errors.duplicateModelId();
+    return toView(caller, row);
   }
 
   /**
@@ -154,18 +155,14 @@ export class ModelService {
    */
   async update(caller: Caller, modelId: string, input: InputRecord, expectedVersion?: number | null): Promise<ModelView> {
     const patch = parseUpdateInput(input);
-    const free = this.statements ? freeChanges(patch) : null;
+    const free = freeChanges(patch);
     if (free) {
       // The common update (names, URL, temperature, ...) in one statement: it applies only where
       // every rule is already known to pass (the caller may edit, the version matches, something
       // changes), so anything else, including every refusal, goes the general way below.
-      const row = await this.statements!.updateIfChanged(
-        modelId,
-        caller.isAdmin ? null : caller.sub,
-        expectedVersion ?? null,
-        free,
-        new Date(),
-      );
+      const conditions = [editableBy(caller)];
+      if (expectedVersion != null) conditions.push(atVersion(expectedVersion));
+      const row = await this.models.updateIfChanged(modelId, conditions, free, new Date());
       if (row) return toView(caller, row);
     }
     return this.write(caller, modelId, expectedVersion ?? null, (row) => this.changesFor(caller, row, patch));
@@ -179,12 +176,11 @@ export class ModelService {
     const row = await this.visibleRow(caller, modelId);
     if (!row) throw Errors.notFound();
     if (!canEdit(caller, row)) throw Errors.noDeletePermission();
-    const { count } = await this.db.model.deleteMany({ where: { id: row.id } });
-    if (count === 0) throw Errors.notFound();
+    if (!(await this.models.delete(row.id))) throw Errors.notFound();
   }
 
   private async visibleRow(caller: Caller, modelId: string): Promise<ModelRow | null> {
-    const row = this.statements ? await this.statements.findByModelId(modelId) : await this.db.model.findUnique({ where: { modelId } });
+    const row = await this.models.find(modelId);
     return row && canSee(caller, row) ? row : null;
   }
 
@@ -204,35 +200,19 @@ export class ModelService {
       const row = await this.visibleRow(caller, modelId);
       if (!row) throw Errors.notFound();
       if (!canEdit(caller, row)) throw Errors.noEditPermission();
-      if (expectedVersion !== null && row.version !== expectedVersion) throw Errors.preconditionFailed();
+      if (expectedVersion !== null && !holds(row, atVersion(expectedVersion))) throw Errors.preconditionFailed();
 
       const changes = decide(row);
       if (changes === null) return toView(caller, row);
 
       const updatedAt = new Date();
-      const updated = await this.updateIfVersion(row, changes, updatedAt);
+      const updated = await this.models.updateIfVersion(row, changes, updatedAt);
       if (updated) return toView(caller, updated);
       if (expectedVersion !== null) throw Errors.preconditionFailed();
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new AppError('CONFLICT', 'The model is being changed by too many requests at once; retry');
       }
     }
-  }
-
-  /** The row with `changes` applied, if it was still at the version read; null when another write came first. */
-  private async updateIfVersion(row: ModelRow, changes: RowChanges, updatedAt: Date): Promise<ModelRow | null> {
-    if (this.statements) return this.statements.updateIfVersion(row.id, row.version, changes, updatedAt);
-    const { abilities, ...scalarChanges } = changes;
-    const { count } = await this.db.model.updateMany({
-      where: { id: row.id, version: row.version },
-      data: {
-        ...scalarChanges,
-        ...(abilities !== undefined ? { abilities: abilities ?? Prisma.DbNull } : {}),
-        version: { increment: 1 },
-        updatedAt,
-      },
-    });
-    return count === 1 ? { ...row, ...changes, version: row.version + 1, updatedAt } : null;
   }
 
   /** What the patch changes on this row, or null when it changes nothing. Throws when a rule refuses it. */
@@ -260,12 +240,11 @@ export class ModelService {
 
     const changes: RowChanges = {};
     if (category !== row.category) changes.category = category;
-    if (patch.modelProvider !== undefined && patch.modelProvider !== row.modelProvider) changes.modelProvider = patch.modelProvider;
-    if (patch.modelName !== undefined && patch.modelName !== row.modelName) changes.modelName = patch.modelName;
-    if (patch.baseUrl !== undefined && patch.baseUrl !== row.baseUrl) changes.baseUrl = patch.baseUrl;
-    if (patch.temperature !== undefined && patch.temperature !== row.temperature) changes.temperature = patch.temperature;
-    if (patch.dimension !== undefined && patch.dimension !== row.dimension) changes.dimension = patch.dimension;
-    if (patch.description !== undefined && patch.description !== row.description) changes.description = patch.description;
+    // "Something changes" for a plain field, as the one-statement update's SQL states it too.
+    for (const field of FREE_FIELDS) {
+      const value = patch[field];
+      if (value !== undefined && value !== row[field]) (changes as Record<string, unknown>)[field] = value;
+    }
     if (patch.abilities !== undefined && !sameAbilityList(patch.abilities, storedAbilities)) changes.abilities = patch.abilities;
     if (patch.shareWithUsers !== undefined && patch.shareWithUsers !== row.isShared) changes.isShared = patch.shareWithUsers;
     if (patch.apiKey === null) {

@@ -1,4 +1,5 @@
 import type { Caller } from '../lib/auth';
+import { canEdit, isOwner } from './model.access';
 
 /** A stored model as the service reads it (provider-neutral: both Prisma clients produce it). */
 export interface ModelRow {
@@ -48,12 +49,6 @@ export function abilitiesOf(row: Pick<ModelRow, 'abilities'>): string[] | null {
   const value = row.abilities;
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : null;
 }
-
-export const isOwner = (caller: Caller, row: Pick<ModelRow, 'ownerId'>): boolean => row.ownerId === caller.sub;
-export const canEdit = (caller: Caller, row: Pick<ModelRow, 'ownerId'>): boolean => caller.isAdmin || isOwner(caller, row);
-/** A model the caller may not see does not exist for them. */
-export const canSee = (caller: Caller, row: Pick<ModelRow, 'ownerId' | 'isShared' | 'isActive'>): boolean =>
-  canEdit(caller, row) || (row.isShared && row.isActive);
 
 export function toView(caller: Caller, row: ModelRow): ModelView {
   const editable = canEdit(caller, row);
