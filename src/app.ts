@@ -24,6 +24,7 @@ import { bindGraphQLContext, graphqlObservabilityPlugin, logOf, requestLogger, r
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
+import { providerRoutes } from './providers/provider.rest';
 
 export interface Gateway {
   app: express.Express;
@@ -175,6 +176,8 @@ export async function createGateway(
     }),
   );
 
+  // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
+  app.use(providerRoutes(corsMiddleware, authenticateRequest, limitRate));
   // The REST API's OpenAPI document and reference page: public, so before /api's routes and their 404.
   app.use(openApiRoutes());
 
