@@ -3,6 +3,8 @@
  * `GET /api/models/providers/supported`, `GET /api/models/types/available` and GraphQL
  * `providers` over HTTP against the real compiled server, without a token.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   canonicalProviderName,
   defaultBaseUrlFor,
@@ -12,7 +14,7 @@ import {
   parseCatalog,
 } from '../src/providers/provider.catalog';
 import { gql, request } from './helpers/http';
-import { startServer, type RunningServer } from './helpers/server';
+import { PROJECT_ROOT, startServer, type RunningServer } from './helpers/server';
 import { alice, tokenFor } from './helpers/tokens';
 
 /** The contract's table: id, name, default_base_url (null: none), requires_base_url. */
@@ -175,6 +177,29 @@ describe('the catalog data and its typed access', () => {
     expect(defaultBaseUrlFor('azure_openai')).toBeNull();
   });
 
+  test("docs/providers.md's table is the catalog", () => {
+    const rows = fs
+      .readFileSync(path.join(PROJECT_ROOT, 'docs', 'providers.md'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
+    expect(rows).toEqual(
+      listProviders().map((p) => [
+        `\`${p.id}\``,
+        p.name,
+        p.categories.join(', '),
+        p.protocol,
+        p.compatibility ?? '—',
+        p.defaultBaseUrl ?? '— (required)',
+      ]),
+    );
+  });
+
   test('listProviderTypes: openai, deepseek and zhipu with their example models', () => {
     expect(JSON.parse(JSON.stringify({ model_providers: listProviderTypes() }))).toEqual(TYPES_AVAILABLE);
   });
@@ -302,6 +327,21 @@ describe('over HTTP, without a token', () => {
       expect(res.text).toBe(anonymous.text);
       expect(res.headers.get('www-authenticate')).toBeNull();
     }
+  });
+
+  test.each(PATHS)('%s: a browser frontend on another (allowed) origin may read it: preflight and CORS headers', async (path) => {
+    const origin = 'http://localhost:3000';
+    const preflight = await request(srv.url, 'OPTIONS', path, {
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const res = await request(srv.url, 'GET', path, { headers: { Origin: origin } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    const foreign = await request(srv.url, 'GET', path, { headers: { Origin: 'https://evil.example' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   test.each(PATHS)('%s: HEAD answers like GET, without a body', async (path) => {

@@ -229,8 +229,8 @@ export function listProviders(): readonly CatalogProvider[] {
 }
 
 /** The provider a name means (any spelling `canonicalProviderName` accepts), or undefined when the catalog has none. */
-export function findProvider(id: string): CatalogProvider | undefined {
-  return CATALOG.byId.get(canonicalProviderName(id));
+export function findProvider(name: string): CatalogProvider | undefined {
+  return CATALOG.byId.get(canonicalProviderName(name));
 }
 
 /**
