@@ -25,6 +25,7 @@ import { ModelRepository } from './models/model.repository';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
+import { providerRoutes } from './providers/provider.rest';
 
 export interface Gateway {
   app: express.Express;
@@ -176,6 +177,8 @@ export async function createGateway(
     }),
   );
 
+  // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
+  app.use(providerRoutes(corsMiddleware, authenticateRequest, limitRate));
   // The REST API's OpenAPI document and reference page: public, so before /api's routes and their 404.
   app.use(openApiRoutes());
 

@@ -337,6 +337,13 @@ describe('every route, every status', () => {
     }
   });
 
+  test('the provider catalog, without a token: 200, and 405 for the methods it does not serve', async () => {
+    for (const path of ['/api/models/providers/supported', '/api/models/types/available']) {
+      await call({ method: 'get', path }, path, 200);
+      for (const method of ['post', 'put', 'delete', 'patch'] as Method[]) await call({ method, path }, path, 405, { body: {} });
+    }
+  });
+
   const STYLES: [string, (id: string) => string][] = [
     ['/api/models/{model_id}', (id) => `/api/models/${encodeURIComponent(id)}`],
     ['/api/models/by-id/{model_id}', (id) => `/api/models/by-id/${id}`],

@@ -1,5 +1,6 @@
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../models/model.service';
 import { CATEGORIES, CATEGORY_ABILITIES, LIMITS } from '../models/model.validation';
+import { providerOpenApiPaths } from '../providers/provider.openapi';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
 /**
@@ -499,6 +500,7 @@ export const openApiDocument: Document = {
         'For ids that contain `/`: everything after `by-id/` is the id, e.g. `/api/models/by-id/google/gemini-2.5-flash`. (`%2F` in `/api/models/{model_id}` works too.)',
       ...modelOperations('by-id'),
     },
+    ...providerOpenApiPaths,
   },
   components: {
     schemas,
