@@ -435,6 +435,11 @@ export const MODEL_COLUMNS = Object.fromEntries(fields.filter((f) => f.column).m
   string
 >;
 
+/** What a repository needs to read and write a raw row: each stored field's row property, column, kind and nullability. */
+export const STORED_FIELDS: readonly { field: ColumnField; column: string; kind: FieldKind; nullable: boolean }[] = fields
+  .filter((f) => f.column)
+  .map((f) => ({ field: rowKeyOf(f) as ColumnField, column: f.column!, kind: f.kind, nullable: f.nullable ?? false }));
+
 /** Fields an update may set, in validation order. */
 export const UPDATE_SPECS: readonly FieldSpec[] = fields.filter((f) => f.input === 'write');
 /** Fields only create takes. */
