@@ -11,7 +11,7 @@ import {
   inputRestOf,
   type FieldSpec,
 } from '../models/model.fields';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../models/model.limits';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from '../models/model.limits';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
 /**
@@ -34,8 +34,17 @@ const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: str
   $ref: `#/components/${kind}/${name}`,
 });
 const nullable = (schema: Schema): Schema => ({ anyOf: [schema, { type: 'null' }] });
-/** At least one character that is not white space: values are trimmed before the length check. */
-const NOT_BLANK = '\\S';
+/** No U+0000: PostgreSQL text cannot hold it, so the server refuses it in every string it stores as text. */
+const NO_NUL = '^[^\\u0000]*$';
+/** As NO_NUL, and at least one character that is not white space: values are trimmed before the length check. */
+const NOT_BLANK = '^(?=[\\s\\S]*\\S)[^\\u0000]*$';
+/** Trimmed, not blank, no control characters at all (ids travel in paths and logs). */
+const NO_CONTROL = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$';
+/**
+ * http or https (any case, after leading white space), then a host: the URL parser refuses
+ * `http://`, `http://?q` or `http://:80` (no host), and takes any number of slashes before it.
+ */
+const HTTP_URL = '^(?![\\s\\S]*\\u0000)\\s*[Hh][Tt][Tt][Pp][Ss]?:[/\\\\]*[^\\s/\\\\?#:@]';
 
 /** `model_provider` → `Model Provider`, as FastAPI titles a pydantic field. */
 const titleOf = (key: string): string =>
@@ -60,17 +69,12 @@ function requestValueSchema(field: FieldSpec): Schema {
         type: 'string',
         ...(minLength > 0 ? { minLength } : {}),
         ...(maxLength !== undefined ? { maxLength } : {}),
-        // Not blank (values are trimmed before the length check), and no control characters where refused.
-        ...(field.noControl
-          ? { pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$' }
-          : minLength > 0 && field.trim
-            ? { pattern: NOT_BLANK }
-            : {}),
+        pattern: field.noControl ? NO_CONTROL : minLength > 0 && field.trim ? NOT_BLANK : NO_NUL,
       };
     case 'secret':
       return { type: 'string', ...(maxLength !== undefined ? { maxLength } : {}) };
     case 'url':
-      return { type: 'string', format: 'uri', maxLength, pattern: '^\\s*[Hh][Tt][Tt][Pp][Ss]?://' };
+      return { type: 'string', format: 'uri', maxLength, pattern: HTTP_URL };
     case 'number':
     case 'integer':
       return { type: field.kind, minimum: min, maximum: max };
@@ -325,7 +329,9 @@ const responses: Record<string, Response> = {
   },
   ValidationError: {
     description:
-      'Malformed JSON, an empty or non-object body, wrong types (no coercion: `"0.5"` is not a number), out-of-range values, `null` for a required field, or abilities that the category does not allow. Every problem is listed.',
+      'Malformed JSON, an empty or non-object body, wrong types (no coercion: `"0.5"` is not a number), out-of-range values, `null` for a required field, ' +
+      'a NUL character (U+0000) in a string other than api_key, a control character in model_id, a lone UTF-16 surrogate in a string, ' +
+      'or abilities that the category does not allow. Every problem is listed.',
     content: {
       'application/json': json(ref('schemas', 'HTTPValidationError'), {
         detail: [
@@ -338,7 +344,6 @@ const responses: Record<string, Response> = {
       }),
     },
   },
-  MethodNotAllowed: errorResponse('The path exists, the method does not.', [MESSAGES.methodNotAllowed]),
   TooManyRequests: {
     ...errorResponse(
       'The caller (by token subject, else by address) used up its budget of requests for the window (`RATE_LIMIT_MAX` per `RATE_LIMIT_WINDOW_MS`; off when 0). Checked after 413, before 401.',
@@ -451,26 +456,19 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
         ...common,
       },
     },
-    ...notAllowed(`model${suffix}`, ['post', 'patch']),
   };
 }
 
 /**
- * Methods a path does not serve answer 405 before authentication, as FastAPI does. They are
- * listed (under their own tag) so that the document covers every answer a path can give.
+ * Methods a path does not serve answer 405 before authentication, as FastAPI does. Only served
+ * operations are described (a pseudo-operation per refused method would become a useless client
+ * function); the path's description says which methods get the 405.
  */
-function notAllowed(name: string, methods: HttpMethod[]): Partial<PathItem> {
-  const item: Partial<PathItem> = {};
-  for (const method of methods) {
-    item[method] = {
-      tags: ['method not allowed'],
-      operationId: `${name}_${method}_notAllowed`,
-      summary: `${method.toUpperCase()}: not served (405)`,
-      security: [],
-      responses: { '405': ref('responses', 'MethodNotAllowed'), '429': ref('responses', 'TooManyRequests') },
-    };
-  }
-  return item;
+function notServed(item: PathItem, methods: HttpMethod[]): PathItem {
+  const names = methods.map((method) => method.toUpperCase());
+  const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+  const note = `${listed} answer${names.length > 1 ? '' : 's'} 405 \`{"detail": "${MESSAGES.methodNotAllowed}"}\`, before authentication.`;
+  return { ...item, description: item.description ? `${item.description} ${note}` : note };
 }
 
 export const openApiDocument: Document = {
@@ -485,52 +483,58 @@ export const openApiDocument: Document = {
       'Errors use FastAPI\'s shapes: `{"detail": "..."}`, and `{"detail": [{"loc", "msg", "type"}]}` for 422. ' +
       'When several errors apply, the first of this order wins: 413, 429, 401, 422, 404, 403 (edit or delete permission), 412, 400, 409, 403 (sharing permission). ' +
       'While rate limiting is on, every answer carries `RateLimit` and `RateLimit-Policy` headers. ' +
+      `A method a path does not serve answers 405 \`{"detail": "${MESSAGES.methodNotAllowed}"}\` (each path's description lists them). ` +
       `Unknown paths answer 404 \`{"detail": "${MESSAGES.pathNotFound}"}\`.`,
   },
   servers: [{ url: '/', description: 'This server' }],
   security: [{ bearerAuth: [] }],
-  tags: [
-    { name: 'models', description: 'Registered AI models' },
-    { name: 'method not allowed', description: 'Methods a path does not serve: 405, without authentication.' },
-  ],
+  tags: [{ name: 'models', description: 'Registered AI models' }],
   paths: {
-    '/api/models': {
-      get: {
-        tags: ['models'],
-        operationId: 'listModels',
-        summary: 'List the models the caller may see',
-        description: 'Own models, every model for admins, and shared active ones; ordered by id. Lists carry no ETag.',
-        parameters: [
-          ref('parameters', 'Skip'),
-          ref('parameters', 'Limit'),
-          ref('parameters', 'CategoryFilter'),
-          ref('parameters', 'ProviderFilter'),
-          ref('parameters', 'IsActive'),
-        ],
-        responses: {
-          '200': {
-            description: 'The models, possibly none.',
-            content: { 'application/json': json({ type: 'array', items: ref('schemas', 'ModelResponse') }) },
+    '/api/models': notServed(
+      {
+        get: {
+          tags: ['models'],
+          operationId: 'listModels',
+          summary: 'List the models the caller may see',
+          description: 'Own models, every model for admins, and shared active ones; ordered by id. Lists carry no ETag.',
+          parameters: [
+            ref('parameters', 'Skip'),
+            ref('parameters', 'Limit'),
+            ref('parameters', 'CategoryFilter'),
+            ref('parameters', 'ProviderFilter'),
+            ref('parameters', 'IsActive'),
+          ],
+          responses: {
+            '200': {
+              description: 'The models, possibly none.',
+              content: { 'application/json': json({ type: 'array', items: ref('schemas', 'ModelResponse') }) },
+            },
+            '400': errorResponse('Unknown category in the filter (an empty list would hide the typo).', [Errors.invalidCategory().message]),
+            '422': ref('responses', 'ValidationError'),
+            ...common,
           },
-          '400': errorResponse('Unknown category in the filter (an empty list would hide the typo).', [Errors.invalidCategory().message]),
-          '422': ref('responses', 'ValidationError'),
-          ...common,
         },
+        post: createOperation('createModel', 'Register a model'),
       },
-      post: createOperation('createModel', 'Register a model'),
-      ...notAllowed('models', ['put', 'delete', 'patch']),
-    },
-    '/api/models/register': {
-      description:
-        'The replaced service\'s second create path. GET, PUT and DELETE here act on a model whose id is "register" (see `/api/models/{model_id}`).',
-      post: createOperation('registerModel', 'Register a model (alias of POST /api/models)'),
-    },
-    '/api/models/{model_id}': modelOperations('plain'),
-    '/api/models/by-id/{model_id}': {
-      description:
-        'For ids that contain `/`: everything after `by-id/` is the id, e.g. `/api/models/by-id/google/gemini-2.5-flash`. (`%2F` in `/api/models/{model_id}` works too.)',
-      ...modelOperations('by-id'),
-    },
+      ['put', 'delete', 'patch'],
+    ),
+    '/api/models/register': notServed(
+      {
+        description:
+          'The replaced service\'s second create path. GET, PUT and DELETE here act on a model whose id is "register" (see `/api/models/{model_id}`).',
+        post: createOperation('registerModel', 'Register a model (alias of POST /api/models)'),
+      },
+      ['patch'],
+    ),
+    '/api/models/{model_id}': notServed(modelOperations('plain'), ['post', 'patch']),
+    '/api/models/by-id/{model_id}': notServed(
+      {
+        description:
+          'For ids that contain `/`: everything after `by-id/` is the id, e.g. `/api/models/by-id/google/gemini-2.5-flash`. (`%2F` in `/api/models/{model_id}` works too.)',
+        ...modelOperations('by-id'),
+      },
+      ['post', 'patch'],
+    ),
   },
   components: {
     schemas,
@@ -556,11 +560,11 @@ export const openApiDocument: Document = {
         in: 'header',
         required: false,
         description:
-          'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model. Otherwise 412 and nothing changes.',
+          'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model; an empty header counts as absent. Otherwise 412 and nothing changes.',
         schema: { type: 'string' },
         example: '"3"',
       },
-      Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+      Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, maximum: MAX_SKIP, default: 0 } },
       Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
       CategoryFilter: {
         name: 'category',
