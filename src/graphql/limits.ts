@@ -6,10 +6,7 @@ import type express from 'express';
 import { GraphQLError, getVariableValues, type GraphQLFormattedError, type ValidationContext, type ValidationRule } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { GraphQLLimitsConfig } from '../lib/config';
-
-/** What `models` serves when `limit` is left out, and the most it serves (the service refuses more). */
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../models/model.limits';
 
 /**
  * A list field's cost: its selection once per item it may return. Counted as the service will

@@ -78,3 +78,19 @@ export const Errors = {
     return new AppError('VALIDATION', `Invalid input: ${summary}`, fields, issues);
   },
 };
+
+/**
+ * Texts of answers given outside the service's rules: the HTTP edge's refusals and the REST
+ * delete's confirmation. Legacy clients match on them; the OpenAPI document quotes them from here.
+ */
+export const MESSAGES = {
+  methodNotAllowed: 'Method Not Allowed',
+  pathNotFound: 'Not Found',
+  tooManyRequests: 'Too Many Requests',
+  internal: 'Internal Server Error',
+  unavailable: 'Service Unavailable',
+  bodyTooLarge: (limitBytes: number) => `Request body too large (limit ${limitBytes} bytes)`,
+  modelDeleted: 'Model deleted successfully',
+  /** After many lost races in a row an update gives up instead of spinning (409). */
+  tooManyWriters: 'The model is being changed by too many requests at once; retry',
+} as const;

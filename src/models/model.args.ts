@@ -1,5 +1,6 @@
 import { ArgsType, Field, Int } from 'type-graphql';
 import { UpdateModelInput } from './model.input';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './model.limits';
 
 /*
  * Argument classes rather than @Arg parameters: type-graphql lists @Arg parameters in reverse,
@@ -20,7 +21,7 @@ export class ModelsArgs {
   @Field(() => Int, { nullable: true, description: 'How many to skip (default 0).' })
   skip?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'At most this many, 1 to 1000 (default 100).' })
+  @Field(() => Int, { nullable: true, description: `At most this many, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` })
   limit?: number | null;
 }
 

@@ -1,98 +1,42 @@
-import { Field, Float, InputType, Int } from 'type-graphql';
+import { Field, InputType } from 'type-graphql';
+import {
+  CREATE_ONLY_SPECS,
+  CREATE_SPECS,
+  NOT_CLEARABLE_INPUTS,
+  REQUIRED_ON_CREATE,
+  UPDATE_SPECS,
+  describeField,
+  inputNameOf,
+  type FieldSpec,
+} from './model.fields';
+import { graphqlTypeOf } from './model.type';
 
 /*
  * Every field is nullable and optional on purpose: a field left out is not changed, an explicit
  * null clears it (JSON Merge Patch). The service tells the two apart by key presence, so these
- * classes declare no defaults.
+ * classes declare no defaults. Their fields come from the table (see model.type.ts for why the
+ * decorator is called rather than written on properties).
  */
 
+const list = (names: readonly string[]): string =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names.join('');
+
 @InputType('UpdateModelInput', {
-  description: 'Fields to change. Left out: unchanged. `null`: cleared (an error for category, modelProvider, modelName, shareWithUsers).',
+  description: `Fields to change. Left out: unchanged. \`null\`: cleared (an error for ${NOT_CLEARABLE_INPUTS.join(', ')}).`,
 })
-export class UpdateModelInput {
-  @Field(() => String, {
-    nullable: true,
-    description: 'One of `llm`, `embedding`, `rerank`, `image`, `speech`, `video`. Locked while shared.',
-  })
-  category?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Provider, trimmed and lower-cased, 1 to 128 characters.' })
-  modelProvider?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Model name, trimmed, 1 to 256 characters.' })
-  modelName?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Write-only. A new key replaces the stored one; `null` removes it; `""` keeps it.' })
-  apiKey?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Absolute http(s) URL, at most 2048 characters.' })
-  baseUrl?: string | null;
-
-  @Field(() => Float, { nullable: true, description: '0 to 2.' })
-  temperature?: number | null;
-
-  @Field(() => Int, { nullable: true, description: '1 to 65536.' })
-  dimension?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'At most 4000 characters.' })
-  description?: string | null;
-
-  @Field(() => [String], {
-    nullable: true,
-    description: 'At most 64, each 1 to 64 characters; duplicates removed. Locked (as a set) while shared.',
-  })
-  abilities?: string[] | null;
-
-  @Field(() => Boolean, {
-    nullable: true,
-    description: 'Share with every signed-in user. Turning it on is for admins (unless SHARING=owners).',
-  })
-  shareWithUsers?: boolean | null;
-}
+export class UpdateModelInput {}
 
 @InputType('CreateModelInput', {
-  description: 'A new model. Same fields as UpdateModelInput, plus modelId; modelProvider and modelName are required.',
+  description: `A new model. Same fields as UpdateModelInput, plus ${list(CREATE_ONLY_SPECS.map(inputNameOf))}; ${list(REQUIRED_ON_CREATE)} are required.`,
 })
-export class CreateModelInput {
-  @Field(() => String, {
-    nullable: true,
-    description: 'Public id, trimmed, 1 to 256 characters, may contain `/`. Generated (a UUID) when left out.',
-  })
-  modelId?: string | null;
+export class CreateModelInput {}
 
-  @Field(() => String, { nullable: true, description: 'One of `llm` (the default), `embedding`, `rerank`, `image`, `speech`, `video`.' })
-  category?: string | null;
-
-  @Field(() => String, { description: 'Provider, trimmed and lower-cased, 1 to 128 characters.' })
-  modelProvider!: string;
-
-  @Field(() => String, { description: 'Model name, trimmed, 1 to 256 characters.' })
-  modelName!: string;
-
-  @Field(() => String, { nullable: true, description: 'Write-only; stored encrypted. Blank: no key.' })
-  apiKey?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Absolute http(s) URL, at most 2048 characters.' })
-  baseUrl?: string | null;
-
-  @Field(() => Float, { nullable: true, description: '0 to 2.' })
-  temperature?: number | null;
-
-  @Field(() => Int, { nullable: true, description: '1 to 65536.' })
-  dimension?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'At most 4000 characters.' })
-  description?: string | null;
-
-  @Field(() => [String], {
-    nullable: true,
-    description: 'At most 64, each 1 to 64 characters; duplicates removed; constrained by category.',
-  })
-  abilities?: string[] | null;
-
-  @Field(() => Boolean, {
-    nullable: true,
-    description: 'Share with every signed-in user (admins only, unless SHARING=owners). Default false.',
-  })
-  shareWithUsers?: boolean | null;
+function declareInputs(target: object, specs: readonly FieldSpec[], describe: (field: FieldSpec) => string | undefined, create: boolean) {
+  for (const field of specs) {
+    const nullable = !(create && field.requiredOnCreate);
+    Field(graphqlTypeOf(field.kind), { nullable, description: describe(field) })(target, inputNameOf(field));
+  }
 }
+
+declareInputs(UpdateModelInput.prototype, UPDATE_SPECS, (field) => describeField(field, 'input'), false);
+declareInputs(CreateModelInput.prototype, CREATE_SPECS, (field) => describeField(field, 'create', 'input'), true);

@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import type { AuthResult, Caller } from '../lib/auth';
 import { AppError, HTTP_STATUS, type FieldIssue } from '../lib/errors';
 import type { ModelService } from './model.service';
+import { REST_BODY_SPECS, REST_KEYS } from './model.fields';
 import { CREATE_FIELDS, UPDATE_FIELDS, type InputRecord } from './model.validation';
 import type { ModelView } from './model.view';
 
@@ -11,38 +12,13 @@ import type { ModelView } from './model.view';
  * and maps the answer.
  */
 
-const SNAKE: Record<string, string> = {
-  modelId: 'model_id',
-  modelProvider: 'model_provider',
-  modelName: 'model_name',
-  apiKey: 'api_key',
-  baseUrl: 'base_url',
-  shareWithUsers: 'share_with_users',
-  isActive: 'is_active',
-};
-export const toSnake = (field: string): string => SNAKE[field] ?? field;
+export const toSnake = (field: string): string => REST_KEYS[field] ?? field;
 
-/** The REST model body: exactly these keys, in this order, `null` where empty. */
-export function toRestBody(view: ModelView) {
-  return {
-    id: view.id,
-    model_id: view.modelId,
-    category: view.category,
-    model_provider: view.modelProvider,
-    model_name: view.modelName,
-    base_url: view.baseUrl,
-    temperature: view.temperature,
-    dimension: view.dimension,
-    abilities: view.abilities,
-    description: view.description,
-    created_at: view.createdAt,
-    updated_at: view.updatedAt,
-    is_active: view.isActive,
-    is_owner: view.isOwner,
-    can_edit: view.canEdit,
-    can_delete: view.canDelete,
-    is_shared: view.isShared,
-  };
+/** The REST model body: exactly the table's REST fields, in the contract's order, `null` where empty. */
+export function toRestBody(view: ModelView): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const field of REST_BODY_SPECS) body[field.rest!] = view[field.name as keyof ModelView];
+  return body;
 }
 
 /** FastAPI's 422 body: `{"detail": [{"loc": [...], "msg", "type"}]}`. Never the input value. */

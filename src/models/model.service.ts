@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Caller } from '../lib/auth';
 import type { SharingPolicy } from '../lib/config';
 import { SecretBox } from '../lib/crypto';
-import { AppError, Errors, type FieldIssue } from '../lib/errors';
+import { AppError, Errors, MESSAGES, type FieldIssue } from '../lib/errors';
 import {
   abilityIssues,
   isCategory,
@@ -15,6 +15,7 @@ import {
   type ModelPatch,
 } from './model.validation';
 import { type Condition, atVersion, canEdit, canSee, editableBy, holds, visibleTo } from './model.access';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from './model.limits';
 import type { ModelRepository, RowChanges } from './model.repository';
 import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
 
@@ -26,9 +27,6 @@ export interface ListFilter {
   skip?: number | null;
   limit?: number | null;
 }
-
-export const LIST_DEFAULT_LIMIT = 100;
-export const LIST_MAX_LIMIT = 1000;
 
 /**
  * A losing writer reloads and re-checks the rules against the newer version; past this many
@@ -72,16 +70,16 @@ export class ModelService {
   async list(caller: Caller, filter: ListFilter): Promise<ModelView[]> {
     const issues: FieldIssue[] = [];
     const skip = filter.skip ?? 0;
-    const limit = filter.limit ?? LIST_DEFAULT_LIMIT;
+    const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(skip) || skip < 0) {
       issues.push({ path: ['skip'], type: 'greater_than_equal', msg: 'Input should be greater than or equal to 0' });
-    } else if (skip > Number.MAX_SAFE_INTEGER) {
-      issues.push({ path: ['skip'], type: 'less_than_equal', msg: `Input should be less than or equal to ${Number.MAX_SAFE_INTEGER}` });
+    } else if (skip > MAX_SKIP) {
+      issues.push({ path: ['skip'], type: 'less_than_equal', msg: `Input should be less than or equal to ${MAX_SKIP}` });
     }
     if (!Number.isInteger(limit) || limit < 1) {
       issues.push({ path: ['limit'], type: 'greater_than_equal', msg: 'Input should be greater than or equal to 1' });
-    } else if (limit > LIST_MAX_LIMIT) {
-      issues.push({ path: ['limit'], type: 'less_than_equal', msg: `Input should be less than or equal to ${LIST_MAX_LIMIT}` });
+    } else if (limit > MAX_PAGE_SIZE) {
+      issues.push({ path: ['limit'], type: 'less_than_equal', msg: `Input should be less than or equal to ${MAX_PAGE_SIZE}` });
     }
     if (issues.length > 0) throw Errors.validation(issues);
 
@@ -210,7 +208,7 @@ export class ModelService {
       if (updated) return toView(caller, updated);
       if (expectedVersion !== null) throw Errors.preconditionFailed();
       if (attempt >= MAX_WRITE_ATTEMPTS) {
-        throw new AppError('CONFLICT', 'The model is being changed by too many requests at once; retry');
+        throw new AppError('CONFLICT', MESSAGES.tooManyWriters);
       }
     }
   }

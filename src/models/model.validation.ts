@@ -1,4 +1,18 @@
 import { Errors, type FieldIssue } from '../lib/errors';
+import {
+  CATEGORIES,
+  CATEGORY_ABILITIES,
+  CREATE_ONLY_SPECS,
+  CREATE_SPECS,
+  REQUIRED_ON_CREATE,
+  UPDATE_SPECS,
+  inputNameOf,
+  type Category,
+  type FieldKind,
+  type FieldSpec,
+  type ModelCreateFields,
+  type ModelPatchFields,
+} from './model.fields';
 
 /**
  * Pure input rules of the contract, shared by GraphQL and REST. Input arrives as a plain object
@@ -6,67 +20,15 @@ import { Errors, type FieldIssue } from '../lib/errors';
  * normalized patch where an absent key means "leave as is" and `null` means "clear".
  */
 
-export const CATEGORIES = ['llm', 'embedding', 'rerank', 'image', 'speech', 'video'] as const;
-export type Category = (typeof CATEGORIES)[number];
+export { CATEGORIES, CATEGORY_ABILITIES, type Category } from './model.fields';
 
-/** Abilities each category allows; `null`: any. */
-export const CATEGORY_ABILITIES: Record<Category, readonly string[] | null> = {
-  llm: null,
-  embedding: ['embedding'],
-  rerank: ['rerank'],
-  image: ['generate', 'edit'],
-  speech: ['asr', 'tts'],
-  video: ['generate'],
-};
+/** A normalized update: absent means "leave as is", `null` means "clear" (only where the table says clearable). */
+export type ModelPatch = ModelPatchFields;
+export type CreateFields = ModelCreateFields;
 
-export const LIMITS = {
-  modelId: 256,
-  modelProvider: 128,
-  modelName: 256,
-  apiKey: 4096,
-  baseUrl: 2048,
-  description: 4000,
-  abilities: 64,
-  ability: 64,
-  temperatureMax: 2,
-  dimensionMax: 65536,
-} as const;
-
-export interface ModelPatch {
-  /** Trimmed and lower-cased, but possibly not a known category: that is a 400, checked later. */
-  category?: string;
-  modelProvider?: string;
-  modelName?: string;
-  /** A new key, or null to remove the stored one. A blank string is "unchanged" and never appears here. */
-  apiKey?: string | null;
-  baseUrl?: string | null;
-  temperature?: number | null;
-  dimension?: number | null;
-  description?: string | null;
-  abilities?: string[] | null;
-  shareWithUsers?: boolean;
-}
-
-export interface CreateFields extends ModelPatch {
-  modelId?: string;
-  modelProvider: string;
-  modelName: string;
-}
-
-export const UPDATE_FIELDS = [
-  'category',
-  'modelProvider',
-  'modelName',
-  'apiKey',
-  'baseUrl',
-  'temperature',
-  'dimension',
-  'description',
-  'abilities',
-  'shareWithUsers',
-] as const satisfies readonly (keyof ModelPatch)[];
-
-export const CREATE_FIELDS = ['modelId', ...UPDATE_FIELDS] as const;
+/** Update inputs (camelCase), in the order problems are reported. */
+export const UPDATE_FIELDS: readonly string[] = UPDATE_SPECS.map(inputNameOf);
+export const CREATE_FIELDS: readonly string[] = CREATE_SPECS.map(inputNameOf);
 
 export type InputRecord = Record<string, unknown>;
 
@@ -79,228 +41,170 @@ const has = (raw: InputRecord, key: string): boolean => Object.prototype.hasOwnP
 const UNICODE_MSG = 'Input should be a valid string, unable to parse raw data as a unicode string';
 /** PostgreSQL text and jsonb cannot hold U+0000; refused on every backend so both behave alike. */
 const NUL_MSG = 'String should not contain NUL characters';
+const CONTROL_MSG = 'String should not contain control characters';
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+type Path = (string | number)[];
 
 class IssueCollector {
   readonly issues: FieldIssue[] = [];
-  add(path: (string | number)[], type: string, msg: string): undefined {
+  add(path: Path, type: string, msg: string): undefined {
     this.issues.push({ path, type, msg });
     return undefined;
   }
 }
 
-function text(
-  issues: IssueCollector,
-  field: string,
-  value: unknown,
-  opts: { min: number; max: number; trim?: boolean },
-): string | undefined {
-  if (typeof value !== 'string') return issues.add([field], 'string_type', 'Input should be a valid string');
-  if (!value.isWellFormed()) return issues.add([field], 'string_unicode', UNICODE_MSG);
-  if (value.includes('\u0000')) return issues.add([field], 'string_pattern_mismatch', NUL_MSG);
-  const result = opts.trim ? value.trim() : value;
-  if (result.length < opts.min) {
-    return issues.add([field], 'string_too_short', `String should have at least ${opts.min} character${opts.min === 1 ? '' : 's'}`);
+/** A value that validated to "left out" (a blank api_key). */
+const OMITTED = Symbol('omitted');
+
+/** pydantic's error for a value of the wrong type, per kind (also what a refused `null` gets). */
+const TYPE_ISSUE: Record<FieldKind, [type: string, msg: string]> = {
+  string: ['string_type', 'Input should be a valid string'],
+  secret: ['string_type', 'Input should be a valid string'],
+  url: ['string_type', 'Input should be a valid string'],
+  number: ['float_type', 'Input should be a valid number'],
+  integer: ['int_type', 'Input should be a valid integer'],
+  boolean: ['bool_type', 'Input should be a valid boolean'],
+  'string-list': ['list_type', 'Input should be a valid list'],
+  timestamp: ['string_type', 'Input should be a valid string'],
+};
+
+const wrongType = (issues: IssueCollector, path: Path, kind: FieldKind): undefined => issues.add(path, ...TYPE_ISSUE[kind]);
+
+interface TextRules {
+  minLength?: number;
+  maxLength?: number;
+  trim?: boolean;
+  allowNul?: boolean;
+  blankIsOmitted?: boolean;
+}
+
+function text(issues: IssueCollector, path: Path, value: unknown, rules: TextRules): string | typeof OMITTED | undefined {
+  if (typeof value !== 'string') return wrongType(issues, path, 'string');
+  if (!value.isWellFormed()) return issues.add(path, 'string_unicode', UNICODE_MSG);
+  if (!rules.allowNul && value.includes('\u0000')) return issues.add(path, 'string_pattern_mismatch', NUL_MSG);
+  const result = rules.trim ? value.trim() : value;
+  // Forms send "" for "unchanged": a blank key keeps the stored one.
+  if (rules.blankIsOmitted && result === '') return OMITTED;
+  const min = rules.minLength ?? 0;
+  if (result.length < min) {
+    return issues.add(path, 'string_too_short', `String should have at least ${min} character${min === 1 ? '' : 's'}`);
   }
-  if (result.length > opts.max) return issues.add([field], 'string_too_long', `String should have at most ${opts.max} characters`);
+  if (rules.maxLength !== undefined && result.length > rules.maxLength) {
+    return issues.add(path, 'string_too_long', `String should have at most ${rules.maxLength} characters`);
+  }
   return result;
 }
 
-function httpUrl(issues: IssueCollector, field: string, value: unknown): string | undefined {
-  const candidate = text(issues, field, value, { min: 1, max: LIMITS.baseUrl, trim: true });
-  if (candidate === undefined) return undefined;
+function httpUrl(issues: IssueCollector, path: Path, candidate: string): string | undefined {
   let url: URL;
   try {
     url = new URL(candidate);
   } catch {
-    return issues.add([field], 'url_parsing', 'Input should be a valid URL');
+    return issues.add(path, 'url_parsing', 'Input should be a valid URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return issues.add([field], 'url_scheme', "URL scheme should be 'http' or 'https'");
+    return issues.add(path, 'url_scheme', "URL scheme should be 'http' or 'https'");
   }
-  if (!url.hostname) return issues.add([field], 'url_parsing', 'Input should be a valid URL, empty host');
+  if (!url.hostname) return issues.add(path, 'url_parsing', 'Input should be a valid URL, empty host');
   return candidate;
 }
 
-function temperatureOf(issues: IssueCollector, value: unknown): number | undefined {
-  if (typeof value !== 'number') return issues.add(['temperature'], 'float_type', 'Input should be a valid number');
-  if (!Number.isFinite(value)) return issues.add(['temperature'], 'finite_number', 'Input should be a finite number');
-  if (value < 0) return issues.add(['temperature'], 'greater_than_equal', 'Input should be greater than or equal to 0');
-  if (value > LIMITS.temperatureMax) return issues.add(['temperature'], 'less_than_equal', 'Input should be less than or equal to 2');
-  return value;
-}
-
-function dimensionOf(issues: IssueCollector, value: unknown): number | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return issues.add(['dimension'], 'int_type', 'Input should be a valid integer');
-  if (!Number.isInteger(value)) {
-    return issues.add(['dimension'], 'int_from_float', 'Input should be a valid integer, got a number with a fractional part');
+function inRange(issues: IssueCollector, path: Path, field: FieldSpec, value: number): number | undefined {
+  if (field.min !== undefined && value < field.min) {
+    return issues.add(path, 'greater_than_equal', `Input should be greater than or equal to ${field.min}`);
   }
-  if (value < 1) return issues.add(['dimension'], 'greater_than_equal', 'Input should be greater than or equal to 1');
-  if (value > LIMITS.dimensionMax)
-    return issues.add(['dimension'], 'less_than_equal', `Input should be less than or equal to ${LIMITS.dimensionMax}`);
+  if (field.max !== undefined && value > field.max) {
+    return issues.add(path, 'less_than_equal', `Input should be less than or equal to ${field.max}`);
+  }
   return value;
 }
 
-function abilitiesOf(issues: IssueCollector, value: unknown): string[] | undefined {
-  if (!Array.isArray(value)) return issues.add(['abilities'], 'list_type', 'Input should be a valid list');
-  if (value.length > LIMITS.abilities) {
-    return issues.add(
-      ['abilities'],
-      'too_long',
-      `List should have at most ${LIMITS.abilities} items after validation, not ${value.length}`,
-    );
+function list(issues: IssueCollector, path: Path, field: FieldSpec, value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return wrongType(issues, path, 'string-list');
+  if (field.maxItems !== undefined && value.length > field.maxItems) {
+    return issues.add(path, 'too_long', `List should have at most ${field.maxItems} items after validation, not ${value.length}`);
   }
   const seen = new Set<string>();
   let ok = true;
-  value.forEach((item, index) => {
-    if (typeof item !== 'string') {
-      ok = false;
-      issues.add(['abilities', index], 'string_type', 'Input should be a valid string');
-      return;
-    }
-    if (!item.isWellFormed()) {
-      ok = false;
-      issues.add(['abilities', index], 'string_unicode', UNICODE_MSG);
-      return;
-    }
-    if (item.includes('\u0000')) {
-      ok = false;
-      issues.add(['abilities', index], 'string_pattern_mismatch', NUL_MSG);
-      return;
-    }
-    const ability = item.trim();
-    if (ability.length < 1) {
-      ok = false;
-      issues.add(['abilities', index], 'string_too_short', 'String should have at least 1 character');
-    } else if (ability.length > LIMITS.ability) {
-      ok = false;
-      issues.add(['abilities', index], 'string_too_long', `String should have at most ${LIMITS.ability} characters`);
-    } else {
-      seen.add(ability); // a Set keeps first-insertion order: duplicates go, order stays
-    }
+  value.forEach((entry, index) => {
+    const item = text(issues, [...path, index], entry, { ...field.item, trim: field.trim });
+    if (typeof item === 'string')
+      seen.add(item); // a Set keeps first-insertion order: duplicates go, order stays
+    else ok = false;
   });
   return ok ? [...seen] : undefined;
 }
 
-function boolOf(issues: IssueCollector, field: string, value: unknown): boolean | undefined {
-  if (typeof value !== 'boolean') return issues.add([field], 'bool_type', 'Input should be a valid boolean');
-  return value;
+/** One input value by its field's rules: the normalized value, OMITTED, or undefined (an issue was recorded). */
+function parseValue(issues: IssueCollector, field: FieldSpec, value: unknown): unknown {
+  const path = [inputNameOf(field)];
+  switch (field.kind) {
+    case 'string':
+    case 'secret':
+    case 'url': {
+      const result = text(issues, path, value, field);
+      if (typeof result !== 'string') return result;
+      if (field.noControl && CONTROL.test(result)) return issues.add(path, 'string_pattern_mismatch', CONTROL_MSG);
+      if (field.kind === 'url') return httpUrl(issues, path, result);
+      return field.lowerCase ? result.toLowerCase() : result;
+    }
+    case 'number':
+      if (typeof value !== 'number') return wrongType(issues, path, 'number');
+      if (!Number.isFinite(value)) return issues.add(path, 'finite_number', 'Input should be a finite number');
+      return inRange(issues, path, field, value);
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return wrongType(issues, path, 'integer');
+      if (!Number.isInteger(value)) {
+        return issues.add(path, 'int_from_float', 'Input should be a valid integer, got a number with a fractional part');
+      }
+      return inRange(issues, path, field, value);
+    case 'boolean':
+      return typeof value === 'boolean' ? value : wrongType(issues, path, 'boolean');
+    case 'string-list':
+      return list(issues, path, field, value);
+    case 'timestamp':
+      return wrongType(issues, path, 'timestamp');
+  }
 }
 
-/** Fields whose `null` is a validation error rather than "clear". */
-const REQUIRED_WHEN_GIVEN = new Set(['category', 'modelProvider', 'modelName', 'shareWithUsers']);
-
-function parsePatchInto(raw: InputRecord, issues: IssueCollector): ModelPatch {
-  const patch: ModelPatch = {};
-  for (const field of UPDATE_FIELDS) {
-    if (!has(raw, field)) continue;
-    const value = raw[field];
+function parseFieldsInto(raw: InputRecord, specs: readonly FieldSpec[], issues: IssueCollector, into: Record<string, unknown>): void {
+  for (const field of specs) {
+    const name = inputNameOf(field);
+    if (!has(raw, name)) continue;
+    const value = raw[name];
     if (value === undefined) continue;
     if (value === null) {
-      if (REQUIRED_WHEN_GIVEN.has(field)) {
-        const type = field === 'shareWithUsers' ? 'bool_type' : 'string_type';
-        issues.add([field], type, field === 'shareWithUsers' ? 'Input should be a valid boolean' : 'Input should be a valid string');
-      } else {
-        (patch as Record<string, unknown>)[field] = null;
-      }
+      if (field.clearable) into[name] = null;
+      else if (!field.nullIsOmitted) wrongType(issues, [name], field.kind);
       continue;
     }
-    switch (field) {
-      case 'category': {
-        // Any string: one that is not a known category is a 400 (checked later), not a 422.
-        const category = text(issues, field, value, { min: 0, max: Number.MAX_SAFE_INTEGER, trim: true });
-        if (category !== undefined) patch.category = category.toLowerCase();
-        break;
-      }
-      case 'modelProvider': {
-        const provider = text(issues, field, value, { min: 1, max: LIMITS.modelProvider, trim: true });
-        if (provider !== undefined) patch.modelProvider = provider.toLowerCase();
-        break;
-      }
-      case 'modelName': {
-        const name = text(issues, field, value, { min: 1, max: LIMITS.modelName, trim: true });
-        if (name !== undefined) patch.modelName = name;
-        break;
-      }
-      case 'apiKey': {
-        if (typeof value !== 'string') {
-          issues.add([field], 'string_type', 'Input should be a valid string');
-          break;
-        }
-        if (!value.isWellFormed()) {
-          issues.add([field], 'string_unicode', UNICODE_MSG);
-          break;
-        }
-        // Forms send "" for "unchanged": a blank key keeps the stored one.
-        const key = value.trim();
-        if (key === '') break;
-        if (key.length > LIMITS.apiKey) {
-          issues.add([field], 'string_too_long', `String should have at most ${LIMITS.apiKey} characters`);
-          break;
-        }
-        patch.apiKey = key;
-        break;
-      }
-      case 'baseUrl': {
-        const url = httpUrl(issues, field, value);
-        if (url !== undefined) patch.baseUrl = url;
-        break;
-      }
-      case 'temperature': {
-        const temperature = temperatureOf(issues, value);
-        if (temperature !== undefined) patch.temperature = temperature;
-        break;
-      }
-      case 'dimension': {
-        const dimension = dimensionOf(issues, value);
-        if (dimension !== undefined) patch.dimension = dimension;
-        break;
-      }
-      case 'description': {
-        const description = text(issues, field, value, { min: 0, max: LIMITS.description });
-        if (description !== undefined) patch.description = description;
-        break;
-      }
-      case 'abilities': {
-        const abilities = abilitiesOf(issues, value);
-        if (abilities !== undefined) patch.abilities = abilities;
-        break;
-      }
-      case 'shareWithUsers': {
-        const share = boolOf(issues, field, value);
-        if (share !== undefined) patch.shareWithUsers = share;
-        break;
-      }
-    }
+    const parsed = parseValue(issues, field, value);
+    if (parsed !== undefined && parsed !== OMITTED) into[name] = parsed;
   }
-  return patch;
 }
 
 /** Validates an update body (JSON Merge Patch semantics). Throws a 422 listing every problem. */
 export function parseUpdateInput(raw: InputRecord): ModelPatch {
   const issues = new IssueCollector();
-  const patch = parsePatchInto(raw, issues);
+  const patch: Record<string, unknown> = {};
+  parseFieldsInto(raw, UPDATE_SPECS, issues, patch);
   if (issues.issues.length > 0) throw Errors.validation(issues.issues);
-  return patch;
+  return patch as ModelPatch;
 }
 
-/** Validates a create body: model_provider and model_name required, model_id optional. */
+/** Validates a create body: the update fields, then the create-only ones (model_id), then what is required. */
 export function parseCreateInput(raw: InputRecord): CreateFields {
   const issues = new IssueCollector();
-  const patch = parsePatchInto(raw, issues);
-  let modelId: string | undefined;
-  if (has(raw, 'modelId') && raw.modelId !== undefined && raw.modelId !== null) {
-    modelId = text(issues, 'modelId', raw.modelId, { min: 1, max: LIMITS.modelId, trim: true });
-    if (modelId !== undefined && /[\u0000-\u001f\u007f]/.test(modelId)) {
-      modelId = issues.add(['modelId'], 'string_pattern_mismatch', 'String should not contain control characters');
-    }
-  }
-  for (const field of ['modelProvider', 'modelName'] as const) {
-    if (!has(raw, field) || raw[field] === undefined) issues.add([field], 'missing', 'Field required');
+  const fields: Record<string, unknown> = {};
+  parseFieldsInto(raw, UPDATE_SPECS, issues, fields);
+  parseFieldsInto(raw, CREATE_ONLY_SPECS, issues, fields);
+  for (const name of REQUIRED_ON_CREATE) {
+    if (!has(raw, name) || raw[name] === undefined) issues.add([name], 'missing', 'Field required');
   }
   if (issues.issues.length > 0) throw Errors.validation(issues.issues);
-  // A blank api_key on create means "no key".
-  const { modelProvider, modelName } = patch as { modelProvider: string; modelName: string };
-  return { ...patch, modelProvider, modelName, ...(modelId !== undefined ? { modelId } : {}) };
+  // A blank api_key on create means "no key": it is simply not there.
+  return fields as CreateFields;
 }
 
 export function isCategory(value: string): value is Category {

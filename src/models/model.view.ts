@@ -1,76 +1,48 @@
 import type { Caller } from '../lib/auth';
 import { canEdit, isOwner } from './model.access';
+import { MODEL_FIELDS, type FieldSpec, type ModelFields, type StoredModel } from './model.fields';
 
 /** A stored model as the service reads it (provider-neutral: both Prisma clients produce it). */
-export interface ModelRow {
-  id: number;
-  modelId: string;
-  ownerId: string;
-  category: string;
-  modelProvider: string;
-  modelName: string;
-  apiKeyEncrypted: string | null;
-  baseUrl: string | null;
-  temperature: number | null;
-  dimension: number | null;
-  description: string | null;
-  abilities: unknown;
-  isShared: boolean;
-  isActive: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type ModelRow = StoredModel;
 
 /** A model as one caller sees it: no secret, access flags computed for that caller. */
-export interface ModelView {
-  id: number;
-  modelId: string;
-  category: string;
-  modelProvider: string;
-  modelName: string;
-  hasApiKey: boolean;
-  baseUrl: string | null;
-  temperature: number | null;
-  dimension: number | null;
-  description: string | null;
-  abilities: string[] | null;
-  isShared: boolean;
-  isActive: boolean;
-  createdAt: string;
-  updatedAt: string;
-  isOwner: boolean;
-  canEdit: boolean;
-  canDelete: boolean;
-  version: number;
-}
+export type ModelView = ModelFields;
 
 export function abilitiesOf(row: Pick<ModelRow, 'abilities'>): string[] | null {
-  const value = row.abilities;
+  return stringsOf(row.abilities);
+}
+
+/** The view's fields that are not stored: computed per caller. */
+type Computed = Exclude<keyof ModelView, keyof ModelRow>;
+
+const COMPUTED: Record<Computed, (caller: Caller, row: ModelRow) => ModelView[Computed]> = {
+  hasApiKey: (_caller, row) => row.apiKeyEncrypted !== null,
+  isOwner: (caller, row) => isOwner(caller, row),
+  canEdit: (caller, row) => canEdit(caller, row),
+  canDelete: (caller, row) => canEdit(caller, row),
+};
+
+const COMPUTED_ENTRIES = Object.entries(COMPUTED) as [Computed, (caller: Caller, row: ModelRow) => boolean][];
+
+type Copy = (view: Record<string, unknown>, row: ModelRow) => void;
+
+/** Stored fields the view shows, each copied as its kind is shown (dates as ISO-8601, lists as strings). */
+const COPIES: Copy[] = MODEL_FIELDS.filter((field) => 'column' in field && !('graphql' in field && field.graphql === false)).map(
+  (field: FieldSpec): Copy => {
+    const key = field.name as keyof ModelRow;
+    if (field.kind === 'timestamp') return (view, row) => (view[key] = (row[key] as Date).toISOString());
+    if (field.kind === 'string-list') return (view, row) => (view[key] = stringsOf(row[key]));
+    return (view, row) => (view[key] = row[key]);
+  },
+);
+
+function stringsOf(value: unknown): string[] | null {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : null;
 }
 
 export function toView(caller: Caller, row: ModelRow): ModelView {
-  const editable = canEdit(caller, row);
-  return {
-    id: row.id,
-    modelId: row.modelId,
-    category: row.category,
-    modelProvider: row.modelProvider,
-    modelName: row.modelName,
-    hasApiKey: row.apiKeyEncrypted !== null,
-    baseUrl: row.baseUrl,
-    temperature: row.temperature,
-    dimension: row.dimension,
-    description: row.description,
-    abilities: abilitiesOf(row),
-    isShared: row.isShared,
-    isActive: row.isActive,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    isOwner: isOwner(caller, row),
-    canEdit: editable,
-    canDelete: editable,
-    version: row.version,
-  };
+  const view: Record<string, unknown> = {};
+  for (const copy of COPIES) copy(view, row);
+  for (const [name, compute] of COMPUTED_ENTRIES) view[name] = compute(caller, row);
+  return view as ModelView;
 }

@@ -1,5 +1,7 @@
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../models/model.service';
-import { CATEGORIES, CATEGORY_ABILITIES, LIMITS } from '../models/model.validation';
+import { Errors, MESSAGES } from '../lib/errors';
+import { CATEGORIES, CREATE_ONLY_SPECS, REQUIRED_ON_CREATE, UPDATE_SPECS, fieldSpec } from '../models/model.fields';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from '../models/model.limits';
+import { abilitiesPerCategory, modelResponseProperties, notClearable, requestProperties, restKeyOfInput } from './model-schemas';
 import { providerOpenApiPaths } from '../providers/provider.openapi';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
@@ -22,119 +24,6 @@ export const API_VERSION = '0.1.0';
 const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Ref => ({
   $ref: `#/components/${kind}/${name}`,
 });
-const nullable = (schema: Schema): Schema => ({ anyOf: [schema, { type: 'null' }] });
-/** At least one character that is not white space: values are trimmed before the length check. */
-const NOT_BLANK = '\\S';
-
-const categorySchema: Schema = { type: 'string', enum: [...CATEGORIES] };
-
-const abilitiesSchema: Schema = {
-  type: 'array',
-  maxItems: LIMITS.abilities,
-  items: { type: 'string', minLength: 1, maxLength: LIMITS.ability, pattern: NOT_BLANK },
-  description:
-    `At most ${LIMITS.abilities} items (counted as sent), each 1..${LIMITS.ability} characters after trimming; ` +
-    'duplicates are removed, order is kept. Allowed per category: ' +
-    CATEGORIES.map((category) => {
-      const allowed = CATEGORY_ABILITIES[category];
-      return `\`${category}\`: ${allowed ? allowed.map((a) => `\`${a}\``).join(', ') + ' (not empty)' : 'any'}`;
-    }).join('; ') +
-    '. On update the check uses the category the model will have.',
-};
-
-/**
- * Abilities per category, as JSON Schema conditionals that apply when a body carries both
- * fields (an update that changes only one is checked against the stored other: 422). Under
- * `dependentSchemas` rather than a top-level `allOf`, which reference pages render as noise.
- */
-const abilitiesPerCategory: Schema[] = CATEGORIES.flatMap((category) => {
-  const allowed = CATEGORY_ABILITIES[category];
-  if (allowed === null) return [];
-  return [
-    {
-      if: { type: 'object', properties: { category: { const: category } }, required: ['category'] },
-      then: {
-        type: 'object',
-        properties: { abilities: nullable({ type: 'array', minItems: 1, items: { type: 'string', enum: [...allowed] } }) },
-      },
-    },
-  ];
-});
-
-/** The writable fields, shared by create and update; `null` clears the nullable ones. */
-const writableFields: Record<string, Schema> = {
-  category: {
-    ...categorySchema,
-    title: 'Category',
-    description: 'Trimmed and compared case-insensitively; anything else is 400 `Invalid model category`.',
-  },
-  model_provider: {
-    title: 'Model Provider',
-    type: 'string',
-    minLength: 1,
-    maxLength: LIMITS.modelProvider,
-    pattern: NOT_BLANK,
-    description: 'e.g. `openai`, `ollama`; trimmed and lower-cased.',
-    examples: ['openai'],
-  },
-  model_name: {
-    title: 'Model Name',
-    type: 'string',
-    minLength: 1,
-    maxLength: LIMITS.modelName,
-    pattern: NOT_BLANK,
-    description: 'Trimmed.',
-    examples: ['gpt-4o'],
-  },
-  api_key: {
-    title: 'Api Key',
-    ...nullable({ type: 'string', maxLength: LIMITS.apiKey }),
-    writeOnly: true,
-    description:
-      'A secret: stored encrypted and never returned. `null` removes the stored key; an empty or blank string keeps it on update and means "no key" on create.',
-  },
-  base_url: {
-    title: 'Base Url',
-    ...nullable({ type: 'string', format: 'uri', maxLength: LIMITS.baseUrl, pattern: '^\\s*[Hh][Tt][Tt][Pp][Ss]?://' }),
-    description: `An absolute http(s) URL, at most ${LIMITS.baseUrl} characters; trimmed.`,
-  },
-  temperature: { title: 'Temperature', ...nullable({ type: 'number', minimum: 0, maximum: LIMITS.temperatureMax }) },
-  dimension: { title: 'Dimension', ...nullable({ type: 'integer', minimum: 1, maximum: LIMITS.dimensionMax }) },
-  description: {
-    title: 'Description',
-    ...nullable({ type: 'string', maxLength: LIMITS.description }),
-    description: 'Kept as given (an empty string is a description).',
-  },
-  abilities: { title: 'Abilities', ...nullable(abilitiesSchema) },
-  share_with_users: {
-    title: 'Share With Users',
-    type: 'boolean',
-    description:
-      'true: every signed-in user may see and use the model. Turning it on needs an admin (403 otherwise, unless SHARING=owners). While shared, category and abilities cannot change (409).',
-  },
-};
-
-/** The REST model body: every key always present (`null` where empty), nothing else. */
-const modelResponseProperties: Record<string, Schema> = {
-  id: { title: 'Id', type: 'integer', description: 'Internal numeric id.' },
-  model_id: { title: 'Model Id', type: 'string', minLength: 1, maxLength: LIMITS.modelId, description: 'Stable public id.' },
-  category: { ...categorySchema, title: 'Category' },
-  model_provider: { title: 'Model Provider', type: 'string' },
-  model_name: { title: 'Model Name', type: 'string' },
-  base_url: { title: 'Base Url', ...nullable({ type: 'string' }) },
-  temperature: { title: 'Temperature', ...nullable({ type: 'number', minimum: 0, maximum: LIMITS.temperatureMax }) },
-  dimension: { title: 'Dimension', ...nullable({ type: 'integer', minimum: 1, maximum: LIMITS.dimensionMax }) },
-  abilities: { title: 'Abilities', ...nullable({ type: 'array', items: { type: 'string' } }) },
-  description: { title: 'Description', ...nullable({ type: 'string' }) },
-  created_at: { title: 'Created At', type: 'string', format: 'date-time', pattern: 'Z$', description: 'ISO-8601, UTC.' },
-  updated_at: { title: 'Updated At', type: 'string', format: 'date-time', pattern: 'Z$', description: 'ISO-8601, UTC.' },
-  is_active: { title: 'Is Active', type: 'boolean' },
-  is_owner: { title: 'Is Owner', type: 'boolean', description: 'The caller created the model.' },
-  can_edit: { title: 'Can Edit', type: 'boolean', description: 'The caller owns the model or is an admin.' },
-  can_delete: { title: 'Can Delete', type: 'boolean', description: 'The caller owns the model or is an admin.' },
-  is_shared: { title: 'Is Shared', type: 'boolean' },
-};
-
 const modelResponse: Schema = {
   title: 'ModelResponse',
   description: 'Model response with user access information',
@@ -170,25 +59,8 @@ const schemas: Record<string, Schema> = {
     title: 'ModelCreate',
     description: 'Model creation request schema',
     type: 'object',
-    required: ['model_provider', 'model_name'],
-    properties: {
-      model_id: {
-        title: 'Model Id',
-        ...nullable({
-          type: 'string',
-          minLength: 1,
-          maxLength: LIMITS.modelId,
-          // Not blank, no control characters.
-          pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$',
-        }),
-        description:
-          'Stable public id (trimmed, no control characters, may contain `/`). Left out or `null`: a UUID is generated. Taken already: 400 `Model ID already exists`.',
-        examples: ['openai/gpt-4o'],
-      },
-      ...writableFields,
-      category: { ...writableFields.category!, default: 'llm' },
-      share_with_users: { ...writableFields.share_with_users!, default: false },
-    },
+    required: REQUIRED_ON_CREATE.map(restKeyOfInput),
+    properties: { ...requestProperties(CREATE_ONLY_SPECS, true), ...requestProperties(UPDATE_SPECS, true) },
     dependentSchemas: { abilities: { allOf: abilitiesPerCategory } },
     examples: [{ model_id: 'openai/gpt-4o', model_provider: 'openai', model_name: 'gpt-4o', api_key: 'sk-...', temperature: 0.2 }],
   },
@@ -196,10 +68,10 @@ const schemas: Record<string, Schema> = {
     title: 'ModelUpdate',
     description:
       'Model update request schema. JSON Merge Patch: a field left out is not changed, `null` clears a nullable field; ' +
-      '`null` for category, model_provider, model_name or share_with_users is a 422. Other keys (id, model_id, is_active, ...) are ignored. ' +
+      `\`null\` for ${notClearable} is a 422. Other keys (id, model_id, is_active, ...) are ignored. ` +
       'An update that changes nothing answers 200 and keeps the version (ETag).',
     type: 'object',
-    properties: writableFields,
+    properties: requestProperties(UPDATE_SPECS, false),
     dependentSchemas: { abilities: { allOf: abilitiesPerCategory } },
     examples: [{ temperature: 0.2, description: null }],
   },
@@ -209,7 +81,7 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     additionalProperties: false,
     required: ['message'],
-    properties: { message: { title: 'Message', type: 'string', const: 'Model deleted successfully' } },
+    properties: { message: { title: 'Message', type: 'string', const: MESSAGES.modelDeleted } },
   },
   HTTPError: {
     title: 'HTTPError',
@@ -267,6 +139,12 @@ function errorResponse(description: string, details: string[]): Response {
   };
 }
 
+/** The 413 text with any limit, as a pattern. */
+const BODY_TOO_LARGE_PATTERN = `^${MESSAGES.bodyTooLarge(0)
+  .split('0')
+  .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  .join('[0-9]+')}$`;
+
 const ETAG_SCHEMA = { type: 'string', pattern: '^"[0-9]+"$' } as const;
 
 const responses: Record<string, Response> = {
@@ -278,13 +156,13 @@ const responses: Record<string, Response> = {
         {
           type: 'object',
           allOf: [ref('schemas', 'HTTPError')],
-          properties: { detail: { type: 'string', enum: ['Not authenticated', 'Could not validate credentials'] } },
+          properties: { detail: { type: 'string', enum: [Errors.notAuthenticated().message, Errors.badCredentials().message] } },
         },
-        { detail: 'Not authenticated' },
+        { detail: Errors.notAuthenticated().message },
       ),
     },
   },
-  NotFound: errorResponse('No such model, or one the caller may not see (never 403 for those).', ['Model not found']),
+  NotFound: errorResponse('No such model, or one the caller may not see (never 403 for those).', [Errors.notFound().message]),
   PayloadTooLarge: {
     description: 'The body is over the limit (`BODY_LIMIT_BYTES`, 1 MiB by default). Checked before everything else.',
     content: {
@@ -292,26 +170,33 @@ const responses: Record<string, Response> = {
         {
           type: 'object',
           allOf: [ref('schemas', 'HTTPError')],
-          properties: { detail: { type: 'string', pattern: '^Request body too large \\(limit [0-9]+ bytes\\)$' } },
+          properties: { detail: { type: 'string', pattern: BODY_TOO_LARGE_PATTERN } },
         },
-        { detail: 'Request body too large (limit 1048576 bytes)' },
+        { detail: MESSAGES.bodyTooLarge(1048576) },
       ),
     },
   },
   ValidationError: {
     description:
-      'Malformed JSON, an empty or non-object body, wrong types (no coercion: `"0.5"` is not a number), out-of-range values, `null` for a required field, or abilities that the category does not allow. Every problem is listed.',
+      'Malformed JSON, an empty or non-object body, wrong types (no coercion: `"0.5"` is not a number), out-of-range values, `null` for a required field, ' +
+      'a NUL character (U+0000) in a string other than api_key, a control character in model_id, a lone UTF-16 surrogate in a string, ' +
+      'or abilities that the category does not allow. Every problem is listed.',
     content: {
       'application/json': json(ref('schemas', 'HTTPValidationError'), {
-        detail: [{ loc: ['body', 'temperature'], msg: 'Input should be less than or equal to 2', type: 'less_than_equal' }],
+        detail: [
+          {
+            loc: ['body', 'temperature'],
+            msg: `Input should be less than or equal to ${fieldSpec('temperature').max}`,
+            type: 'less_than_equal',
+          },
+        ],
       }),
     },
   },
-  MethodNotAllowed: errorResponse('The path exists, the method does not.', ['Method Not Allowed']),
   TooManyRequests: {
     ...errorResponse(
       'The caller (by token subject, else by address) used up its budget of requests for the window (`RATE_LIMIT_MAX` per `RATE_LIMIT_WINDOW_MS`; off when 0). Checked after 413, before 401.',
-      ['Too Many Requests'],
+      [MESSAGES.tooManyRequests],
     ),
     headers: {
       'Retry-After': ref('headers', 'RetryAfter'),
@@ -319,9 +204,9 @@ const responses: Record<string, Response> = {
       'RateLimit-Policy': ref('headers', 'RateLimitPolicy'),
     },
   },
-  InternalServerError: errorResponse('Anything unexpected; no internals are disclosed.', ['Internal Server Error']),
+  InternalServerError: errorResponse('Anything unexpected; no internals are disclosed.', [MESSAGES.internal]),
   ServiceUnavailable: {
-    ...errorResponse('The database cannot be reached right now; retry.', ['Service Unavailable']),
+    ...errorResponse('The database cannot be reached right now; retry.', [MESSAGES.unavailable]),
     headers: { 'Retry-After': ref('headers', 'RetryAfter') },
   },
 };
@@ -340,13 +225,13 @@ const modelOk = (description: string): Response => ({
   content: { 'application/json': json(ref('schemas', 'ModelResponse')) },
 });
 
-const SHARING_FORBIDDEN = 'Only administrators can enable global sharing';
+const SHARING_FORBIDDEN = Errors.sharingNotAllowed().message;
 const SHARED_LOCK = [
-  'Cannot change category of a shared model. Un-share first.',
-  'Cannot change abilities of a shared model. Un-share first.',
-  'Cannot change category and abilities of a shared model. Un-share first.',
+  Errors.sharedLocked(['category']).message,
+  Errors.sharedLocked(['abilities']).message,
+  Errors.sharedLocked(['category', 'abilities']).message,
   // After many lost races in a row the update gives up instead of spinning (docs/contract-choices.md).
-  'The model is being changed by too many requests at once; retry',
+  MESSAGES.tooManyWriters,
 ];
 
 function createOperation(operationId: string, summary: string): Operation {
@@ -360,8 +245,8 @@ function createOperation(operationId: string, summary: string): Operation {
     responses: {
       '200': modelOk('The created model; ETag `"1"`.'),
       '400': errorResponse('Unknown category, or the model_id is taken (ids are global: also by models the caller cannot see).', [
-        'Model ID already exists',
-        'Invalid model category',
+        Errors.duplicateModelId().message,
+        Errors.invalidCategory().message,
       ]),
       '403': errorResponse('A non-admin asked for `share_with_users: true`.', [SHARING_FORBIDDEN]),
       '413': ref('responses', 'PayloadTooLarge'),
@@ -396,14 +281,14 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
       requestBody: { required: true, content: { 'application/json': json(ref('schemas', 'ModelUpdate')) } },
       responses: {
         '200': modelOk('The model after the update; ETag is its new version (unchanged when nothing changed).'),
-        '400': errorResponse('Unknown category.', ['Invalid model category']),
+        '400': errorResponse('Unknown category.', [Errors.invalidCategory().message]),
         '403': errorResponse('The caller may see the model but not edit it, or a non-admin turns sharing on.', [
-          'No permission to edit this model',
+          Errors.noEditPermission().message,
           SHARING_FORBIDDEN,
         ]),
         '404': ref('responses', 'NotFound'),
         '409': errorResponse('The model is shared: its category and abilities cannot change. Un-share first.', SHARED_LOCK),
-        '412': errorResponse('If-Match does not match the current version; nothing changed.', ['Precondition Failed']),
+        '412': errorResponse('If-Match does not match the current version; nothing changed.', [Errors.preconditionFailed().message]),
         '413': ref('responses', 'PayloadTooLarge'),
         '422': ref('responses', 'ValidationError'),
         ...common,
@@ -415,31 +300,24 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
       summary: 'Delete a model',
       responses: {
         '200': { description: 'Deleted.', content: { 'application/json': json(ref('schemas', 'MessageResponse')) } },
-        '403': errorResponse('The caller may see the model (it is shared) but not delete it.', ['No permission to delete this model']),
+        '403': errorResponse('The caller may see the model (it is shared) but not delete it.', [Errors.noDeletePermission().message]),
         '404': ref('responses', 'NotFound'),
         ...common,
       },
     },
-    ...notAllowed(`model${suffix}`, ['post', 'patch']),
   };
 }
 
 /**
- * Methods a path does not serve answer 405 before authentication, as FastAPI does. They are
- * listed (under their own tag) so that the document covers every answer a path can give.
+ * Methods a path does not serve answer 405 before authentication, as FastAPI does. Only served
+ * operations are described (a pseudo-operation per refused method would become a useless client
+ * function); the path's description says which methods get the 405.
  */
-function notAllowed(name: string, methods: HttpMethod[]): Partial<PathItem> {
-  const item: Partial<PathItem> = {};
-  for (const method of methods) {
-    item[method] = {
-      tags: ['method not allowed'],
-      operationId: `${name}_${method}_notAllowed`,
-      summary: `${method.toUpperCase()}: not served (405)`,
-      security: [],
-      responses: { '405': ref('responses', 'MethodNotAllowed'), '429': ref('responses', 'TooManyRequests') },
-    };
-  }
-  return item;
+function notServed(item: PathItem, methods: HttpMethod[]): PathItem {
+  const names = methods.map((method) => method.toUpperCase());
+  const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+  const note = `${listed} answer${names.length > 1 ? '' : 's'} 405 \`{"detail": "${MESSAGES.methodNotAllowed}"}\`, before authentication.`;
+  return { ...item, description: item.description ? `${item.description} ${note}` : note };
 }
 
 export const openApiDocument: Document = {
@@ -454,52 +332,58 @@ export const openApiDocument: Document = {
       'Errors use FastAPI\'s shapes: `{"detail": "..."}`, and `{"detail": [{"loc", "msg", "type"}]}` for 422. ' +
       'When several errors apply, the first of this order wins: 413, 429, 401, 422, 404, 403 (edit or delete permission), 412, 400, 409, 403 (sharing permission). ' +
       'While rate limiting is on, every answer carries `RateLimit` and `RateLimit-Policy` headers. ' +
-      'Unknown paths answer 404 `{"detail": "Not Found"}`.',
+      `A method a path does not serve answers 405 \`{"detail": "${MESSAGES.methodNotAllowed}"}\` (each path's description lists them). ` +
+      `Unknown paths answer 404 \`{"detail": "${MESSAGES.pathNotFound}"}\`.`,
   },
   servers: [{ url: '/', description: 'This server' }],
   security: [{ bearerAuth: [] }],
-  tags: [
-    { name: 'models', description: 'Registered AI models' },
-    { name: 'method not allowed', description: 'Methods a path does not serve: 405, without authentication.' },
-  ],
+  tags: [{ name: 'models', description: 'Registered AI models' }],
   paths: {
-    '/api/models': {
-      get: {
-        tags: ['models'],
-        operationId: 'listModels',
-        summary: 'List the models the caller may see',
-        description: 'Own models, every model for admins, and shared active ones; ordered by id. Lists carry no ETag.',
-        parameters: [
-          ref('parameters', 'Skip'),
-          ref('parameters', 'Limit'),
-          ref('parameters', 'CategoryFilter'),
-          ref('parameters', 'ProviderFilter'),
-          ref('parameters', 'IsActive'),
-        ],
-        responses: {
-          '200': {
-            description: 'The models, possibly none.',
-            content: { 'application/json': json({ type: 'array', items: ref('schemas', 'ModelResponse') }) },
+    '/api/models': notServed(
+      {
+        get: {
+          tags: ['models'],
+          operationId: 'listModels',
+          summary: 'List the models the caller may see',
+          description: 'Own models, every model for admins, and shared active ones; ordered by id. Lists carry no ETag.',
+          parameters: [
+            ref('parameters', 'Skip'),
+            ref('parameters', 'Limit'),
+            ref('parameters', 'CategoryFilter'),
+            ref('parameters', 'ProviderFilter'),
+            ref('parameters', 'IsActive'),
+          ],
+          responses: {
+            '200': {
+              description: 'The models, possibly none.',
+              content: { 'application/json': json({ type: 'array', items: ref('schemas', 'ModelResponse') }) },
+            },
+            '400': errorResponse('Unknown category in the filter (an empty list would hide the typo).', [Errors.invalidCategory().message]),
+            '422': ref('responses', 'ValidationError'),
+            ...common,
           },
-          '400': errorResponse('Unknown category in the filter (an empty list would hide the typo).', ['Invalid model category']),
-          '422': ref('responses', 'ValidationError'),
-          ...common,
         },
+        post: createOperation('createModel', 'Register a model'),
       },
-      post: createOperation('createModel', 'Register a model'),
-      ...notAllowed('models', ['put', 'delete', 'patch']),
-    },
-    '/api/models/register': {
-      description:
-        'The replaced service\'s second create path. GET, PUT and DELETE here act on a model whose id is "register" (see `/api/models/{model_id}`).',
-      post: createOperation('registerModel', 'Register a model (alias of POST /api/models)'),
-    },
-    '/api/models/{model_id}': modelOperations('plain'),
-    '/api/models/by-id/{model_id}': {
-      description:
-        'For ids that contain `/`: everything after `by-id/` is the id, e.g. `/api/models/by-id/google/gemini-2.5-flash`. (`%2F` in `/api/models/{model_id}` works too.)',
-      ...modelOperations('by-id'),
-    },
+      ['put', 'delete', 'patch'],
+    ),
+    '/api/models/register': notServed(
+      {
+        description:
+          'The replaced service\'s second create path. GET, PUT and DELETE here act on a model whose id is "register" (see `/api/models/{model_id}`).',
+        post: createOperation('registerModel', 'Register a model (alias of POST /api/models)'),
+      },
+      ['patch'],
+    ),
+    '/api/models/{model_id}': notServed(modelOperations('plain'), ['post', 'patch']),
+    '/api/models/by-id/{model_id}': notServed(
+      {
+        description:
+          'For ids that contain `/`: everything after `by-id/` is the id, e.g. `/api/models/by-id/google/gemini-2.5-flash`. (`%2F` in `/api/models/{model_id}` works too.)',
+        ...modelOperations('by-id'),
+      },
+      ['post', 'patch'],
+    ),
     ...providerOpenApiPaths,
   },
   components: {
@@ -526,12 +410,12 @@ export const openApiDocument: Document = {
         in: 'header',
         required: false,
         description:
-          'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model. Otherwise 412 and nothing changes.',
+          'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model; an empty header counts as absent. Otherwise 412 and nothing changes.',
         schema: { type: 'string' },
         example: '"3"',
       },
-      Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-      Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT } },
+      Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, maximum: MAX_SKIP, default: 0 } },
+      Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
       CategoryFilter: {
         name: 'category',
         in: 'query',

@@ -1,4 +1,4 @@
-import type { HttpMethod, PathItem, Response, Schema } from '../openapi/types';
+import type { PathItem, Response, Schema } from '../openapi/types';
 import { PROVIDER_CATEGORIES, PROVIDER_COMPATIBILITIES, PROVIDER_PROTOCOLS, listProviderTypes, listProviders } from './provider.catalog';
 import { PROVIDERS_SUPPORTED_PATH, TYPES_AVAILABLE_PATH, toRestProvider } from './provider.rest';
 
@@ -77,41 +77,12 @@ const ok = (description: string, schema: Schema, example: unknown): Response => 
   content: { 'application/json': { schema, example } },
 });
 
-/** Other methods: 405 with `Allow`, before authentication (the path is public). */
-const methodNotAllowed: Response = {
-  description: 'The path exists, the method does not.',
-  headers: {
-    Allow: { description: 'The methods this path serves.', required: true, schema: { type: 'string', const: 'GET, HEAD' } },
-  },
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['detail'],
-        properties: { detail: { type: 'string', const: 'Method Not Allowed' } },
-      },
-      example: { detail: 'Method Not Allowed' },
-    },
-  },
-};
-
-function notAllowed(name: string): Partial<PathItem> {
-  const item: Partial<PathItem> = {};
-  for (const method of ['post', 'put', 'delete', 'patch'] satisfies HttpMethod[]) {
-    item[method] = {
-      tags: ['method not allowed'],
-      operationId: `${name}_${method}_notAllowed`,
-      summary: `${method.toUpperCase()}: not served (405)`,
-      security: [],
-      responses: { '405': methodNotAllowed, '429': TOO_MANY_REQUESTS },
-    };
-  }
-  return item;
-}
+/** Only GET is described: other methods answer 405 with `Allow: GET, HEAD` (said in each path's description). */
+const NOT_SERVED = 'POST, PUT, DELETE and PATCH answer 405 `{"detail": "Method Not Allowed"}` with `Allow: GET, HEAD`, before authentication.';
 
 export const providerOpenApiPaths: Record<string, PathItem> = {
   [PROVIDERS_SUPPORTED_PATH]: {
+    description: NOT_SERVED,
     get: {
       tags: ['providers'],
       operationId: 'listSupportedProviders',
@@ -134,9 +105,9 @@ export const providerOpenApiPaths: Record<string, PathItem> = {
         '429': TOO_MANY_REQUESTS,
       },
     },
-    ...notAllowed('supportedProviders'),
   },
   [TYPES_AVAILABLE_PATH]: {
+    description: NOT_SERVED,
     get: {
       tags: ['providers'],
       operationId: 'listModelProviderTypes',
@@ -158,6 +129,5 @@ export const providerOpenApiPaths: Record<string, PathItem> = {
         '429': TOO_MANY_REQUESTS,
       },
     },
-    ...notAllowed('modelProviderTypes'),
   },
 };
