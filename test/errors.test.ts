@@ -7,6 +7,7 @@
 import { gql, MODEL_FIELDS, request, type RequestOptions } from './helpers/http';
 import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, tokenFor } from './helpers/tokens';
+import { createModelAnswer } from './helpers/models';
 
 let srv: RunningServer;
 let db: TestDb;
@@ -80,10 +81,10 @@ async function unchanged(fn: () => Promise<void>) {
   expect(allRows()).toEqual(before);
 }
 
-async function createModel(token: string, body: Record<string, unknown>): Promise<any> {
-  const res = await call('POST', '/api/models', { token, body });
-  expect(res.status).toBe(200);
-  return res.body;
+/** A fixture model (shared createModel), its answer checked for leaks like every other here. */
+async function createFixture(token: string, body: Record<string, unknown>): Promise<void> {
+  const res = await createModelAnswer(srv, body, { token });
+  expectNoLeak(res.text);
 }
 
 function expectRest(res: { status: number; body: any; headers: Headers }, status: number, body: unknown) {
@@ -125,8 +126,8 @@ const SHARED = 'er-shared';
 beforeAll(async () => {
   srv = await startServer();
   db = srv.db();
-  await createModel(ALICE, { model_id: PRIVATE, model_provider: 'openai', model_name: 'gpt', api_key: `${KEY_PREFIX}fixture` });
-  await createModel(ALICE, {
+  await createFixture(ALICE, { model_id: PRIVATE, model_provider: 'openai', model_name: 'gpt', api_key: `${KEY_PREFIX}fixture` });
+  await createFixture(ALICE, {
     model_id: SHARED,
     model_provider: 'cohere',
     model_name: 'rerank-3',
