@@ -5,12 +5,11 @@
  * see but not edit, and the list filters that depend on visibility.
  */
 import { gql, MODEL_FIELDS, request } from './helpers/http';
-import { startServer, type RunningServer, type TestDb } from './helpers/server';
+import { startServer, type RunningServer } from './helpers/server';
 import { admin, alice, bob, tokenFor } from './helpers/tokens';
-import { createModel } from './helpers/models';
+import { createModel, storedRow } from './helpers/models';
 
 let srv: RunningServer;
-let db: TestDb;
 
 const ALICE = alice();
 const BOB = bob();
@@ -23,9 +22,7 @@ const NO_DELETE = { detail: 'No permission to delete this model' };
 
 type Row = Record<string, unknown>;
 
-function row(modelId: string): Row | undefined {
-  return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
-}
+const row = (modelId: string): Row | undefined => storedRow(srv, modelId);
 
 async function setActive(token: string, modelId: string, active: boolean) {
   return gql(
@@ -100,7 +97,6 @@ const M = {
 
 beforeAll(async () => {
   srv = await startServer();
-  db = srv.db();
   const mk = (token: string, modelId: string, extra: Record<string, unknown> = {}) =>
     createModel(srv, { model_id: modelId, model_provider: 'acc', model_name: `name-${modelId}`, ...extra }, { token });
   await mk(ALICE, M.private);
@@ -116,7 +112,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  db?.close();
   await srv?.stop();
 });
 

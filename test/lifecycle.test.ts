@@ -6,7 +6,7 @@
 import { gql, MODEL_FIELDS, request, REST_KEYS } from './helpers/http';
 import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
-import { createModel } from './helpers/models';
+import { createModel, storedRow } from './helpers/models';
 
 let srv: RunningServer;
 let db: TestDb;
@@ -21,9 +21,7 @@ const NOT_FOUND = { detail: 'Model not found' };
 
 type Row = Record<string, any>;
 
-function row(modelId: string): Row | undefined {
-  return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
-}
+const row = (modelId: string): Row | undefined => storedRow(srv, modelId);
 
 function rowCount(): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM models').get() as { n: number }).n;
