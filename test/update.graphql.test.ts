@@ -1,7 +1,7 @@
 /**
  * The contract's "Update" section over GraphQL: `updateModel(modelId, input, expectedVersion)` with
- * camelCase input. The same cases as update.rest.test.ts; every case of the accepted and refused
- * tables runs twice: with the input passed as a variable and written inline as a literal, since
+ * camelCase input. The accepted and refused cases are the ones update.rest.test.ts runs, from
+ * ./cases/update.cases; every case of those tables runs twice: with the input passed as a variable and written inline as a literal, since
  * "left out" and "null" must mean the same in both.
  */
 import {

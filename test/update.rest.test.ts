@@ -1,6 +1,7 @@
 /**
  * The contract's "Update" section over REST: `PUT /api/models/{model_id}` with snake_case bodies and
- * FastAPI's error shapes. The same cases run over GraphQL in update.graphql.test.ts (camelCase).
+ * FastAPI's error shapes. The accepted and refused cases come from ./cases/update.cases, which
+ * update.graphql.test.ts runs over GraphQL (camelCase).
  * Every success checks the answer, the ETag and the stored row; every refusal checks that the
  * stored row did not change at all (version and updated_at included).
  */
