@@ -17,7 +17,7 @@ import {
   type Outcome,
 } from './cases/update.cases';
 import { gql, MODEL_FIELDS, type HttpResult } from './helpers/http';
-import { createModel as createVia, storedRow } from './helpers/models';
+import { createModel, storedRow } from './helpers/models';
 import { startServer, storedAtRest, type RunningServer } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
 
@@ -79,11 +79,11 @@ function update(modelId: string, input: Input, options: UpdateOptions = {}): Pro
 }
 
 /** Alice's model from BASE (a fresh modelId), with the case's overrides, created over GraphQL. */
-function createModel(overrides: Input = {}, token = alice(), srv = server): Promise<any> {
-  return createVia(srv, { modelId: newId(), ...BASE, ...overrides }, { token, via: 'graphql' });
+function createFromBase(overrides: Input = {}, token = alice(), srv = server): Promise<any> {
+  return createModel(srv, { modelId: newId(), ...BASE, ...overrides }, { token, via: 'graphql' });
 }
 async function createShared(overrides: Input = {}): Promise<any> {
-  const model = await createModel(overrides);
+  const model = await createFromBase(overrides);
   const res = await update(model.modelId, { shareWithUsers: true }, { token: admin() });
   expect(res.body.errors).toBeUndefined();
   expect(res.body.data.updateModel.isShared).toBe(true);
@@ -251,7 +251,7 @@ const CHANGE_CASES: ChangeCase[] = CASES.filter((c) => c.only !== 'rest').map(({
 
 describe.each(MODES)('accepted updates, input as %s', (mode) => {
   it.each(CHANGE_CASES)('$name', async ({ create, input, changes, key }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     if (Object.keys(changes).length === 0 && (key ?? 'kept') === 'kept') await expectNoChange(model.modelId, input, { mode });
     else await expectApplied(model.modelId, input, changes, { mode, key });
   });
@@ -263,7 +263,7 @@ describe('omitted versus explicit null', () => {
   }`;
 
   it('an input field bound to a variable that is not provided is left out (unchanged)', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const before = await view(model.modelId);
     const beforeRow = stored(model.modelId);
     const res = await gql(server.url, PARTIAL, { id: model.modelId }, alice());
@@ -272,7 +272,7 @@ describe('omitted versus explicit null', () => {
   });
 
   it('the same field bound to a variable that is null is cleared; the other one stays', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const before = await view(model.modelId);
     await sleep(5);
     const res = await gql(server.url, PARTIAL, { id: model.modelId, b: null }, alice());
@@ -281,20 +281,20 @@ describe('omitted versus explicit null', () => {
   });
 
   it('a variable with a value applies it', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const res = await gql(server.url, PARTIAL, { id: model.modelId, t: 1.1 }, alice());
     expect(res.body.data.updateModel).toMatchObject({ baseUrl: 'https://api.example.com/v1', temperature: 1.1, version: 2 });
   });
 
   it.each(MODES)('input as %s: {} leaves everything, {temperature: null} clears only temperature', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.modelId, {}, { mode });
     await expectApplied(model.modelId, { temperature: null }, { temperature: null }, { mode });
     expect(stored(model.modelId)).toMatchObject({ base_url: 'https://api.example.com/v1', dimension: 1536, description: 'A chat model' });
   });
 
   it('a new apiKey is stored encrypted: the plaintext is in no column, no database file and no log line', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = 'sk-PLAINTEXT-never-stored-gql-4242';
     await expectApplied(model.modelId, { apiKey: secret }, {}, { key: { replacedWith: secret } });
     for (const value of Object.values(stored(model.modelId))) expect(String(value)).not.toContain(secret);
@@ -339,14 +339,14 @@ const REFUSAL_CASES: RefusalCase[] = REFUSALS.filter((c) => c.only !== 'rest').m
 describe.each(MODES)('refused updates change nothing, input as %s', (mode) => {
   const cases = REFUSAL_CASES.filter((c) => mode === 'variables' || !c.variablesOnly);
   it.each(cases)('$name', async ({ create, input, expected }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     await expectRefused(model.modelId, input, expected, { mode });
   });
 });
 
 describe('a refused variable never echoes its value', () => {
   it('an apiKey beside a wrongly typed field stays out of the error', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = 'sk-ECHO-CHECK-31337';
     const res = await expectRefused(model.modelId, { apiKey: secret, temperature: 'hot' }, coercion('temperature', NOT_NUMBER));
     expect(res.text).not.toContain(secret);
@@ -374,7 +374,7 @@ describe('fields that are not input fields are rejected at validation', () => {
   it.each(Object.entries(NON_INPUT))(
     '%s in the input variable: HTTP 400 BAD_USER_INPUT naming it, nothing changes',
     async (field, value) => {
-      const model = await createModel();
+      const model = await createFromBase();
       const beforeRow = stored(model.modelId);
       const res = await update(model.modelId, { description: 'not applied', [field]: value });
       expect(res.status).toBe(400);
@@ -390,7 +390,7 @@ describe('fields that are not input fields are rejected at validation', () => {
   );
 
   it('an unknown field beside an apiKey: the key is not echoed', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = 'sk-ECHO-CHECK-unknown-field';
     const res = await expectRefused(
       model.modelId,
@@ -411,7 +411,7 @@ describe('fields that are not input fields are rejected at validation', () => {
   });
 
   it('written inline: HTTP 400 BAD_USER_INPUT naming each field, nothing changes', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const beforeRow = stored(model.modelId);
     const seen: unknown[] = [];
     for (const [field, value] of Object.entries(NON_INPUT)) {
@@ -434,7 +434,7 @@ describe('fields that are not input fields are rejected at validation', () => {
 
 describe('optimistic concurrency (expectedVersion)', () => {
   it.each(MODES)('input as %s: a matching expectedVersion applies the update, version +1', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     const after = await expectApplied(model.modelId, { temperature: 1.5 }, { temperature: 1.5 }, { mode, expectedVersion: 1 });
     expect(after.version).toBe(2);
     const next = await expectApplied(model.modelId, { temperature: 1.6 }, { temperature: 1.6 }, { mode, expectedVersion: 2 });
@@ -442,32 +442,32 @@ describe('optimistic concurrency (expectedVersion)', () => {
   });
 
   it.each(MODES)('input as %s: a stale expectedVersion is CONFLICT and changes nothing', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(model.modelId, { description: 'lost?' }, STALE, { mode, expectedVersion: 1 });
     await expectRefused(model.modelId, { description: 'lost?' }, STALE, { mode, expectedVersion: 3 });
   });
 
   it('a stale expectedVersion on a no-op input is still CONFLICT', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(model.modelId, {}, STALE, { expectedVersion: 1 });
   });
 
   it('a matching expectedVersion on a no-op input answers the model without a bump', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.modelId, { description: 'A chat model' }, { expectedVersion: 1 });
   });
 
   it('expectedVersion: null applies the update without a check', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.modelId, { description: 'v2' }, { description: 'v2' });
     await expectApplied(model.modelId, { description: 'v3' }, { description: 'v3' }, { expectedVersion: null });
     await expectApplied(model.modelId, { description: 'v4' }, { description: 'v4' }, { expectedVersion: null, mode: 'inline' });
   });
 
   it('invalid input wins over a stale expectedVersion (BAD_USER_INPUT)', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.modelId,
       { temperature: -1 },
@@ -477,7 +477,7 @@ describe('optimistic concurrency (expectedVersion)', () => {
   });
 
   it('concurrent updates with the same expectedVersion: exactly one wins, the others get CONFLICT', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => update(model.modelId, { description: `writer ${i}` }, { expectedVersion: 1 })),
     );
@@ -489,7 +489,7 @@ describe('optimistic concurrency (expectedVersion)', () => {
   });
 
   it('concurrent updates without expectedVersion never lose a write', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const inputs: Input[] = [
       { temperature: 0.3 },
       { dimension: 64 },
@@ -600,12 +600,12 @@ describe('shared-model lock', () => {
 
 describe('sharing permission', () => {
   it.each(MODES)('input as %s: a non-admin owner enabling sharing → FORBIDDEN, nothing changes', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.modelId, { shareWithUsers: true, temperature: 0.1 }, SHARING_FORBIDDEN, { mode });
   });
 
   it('an admin may enable sharing on a model of another user', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const after = await expectApplied(model.modelId, { shareWithUsers: true }, { isShared: true }, { token: admin() });
     expect(after).toMatchObject({ isOwner: false, canEdit: true, canDelete: true });
     expect((await view(model.modelId, bob())).modelId).toBe(model.modelId);
@@ -638,7 +638,7 @@ describe('sharing permission', () => {
     });
 
     it('the owner may share their own model, and turn it off again', async () => {
-      const model = await createModel({}, alice(), owners);
+      const model = await createFromBase({}, alice(), owners);
       await expectApplied(model.modelId, { shareWithUsers: true }, { isShared: true }, { srv: owners });
       await expectRefused(model.modelId, { abilities: ['chat'] }, sharedLock('abilities'), { srv: owners });
       await expectApplied(model.modelId, { shareWithUsers: false }, { isShared: false }, { srv: owners });

@@ -18,7 +18,7 @@ import {
   type Outcome,
 } from './cases/update.cases';
 import { request, REST_KEYS, type HttpResult } from './helpers/http';
-import { createModel as createVia, storedRow } from './helpers/models';
+import { createModel, storedRow } from './helpers/models';
 import { startServer, storedAtRest, type RunningServer } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
 
@@ -51,13 +51,13 @@ function issue(loc: (string | number)[], msg: string, type: string) {
 }
 
 /** Alice's model from BASE (a fresh model_id), with the case's overrides. */
-function createModel(overrides: Body = {}, token = alice(), srv = server): Promise<Body> {
-  return createVia(srv, { model_id: newId(), ...BASE, ...overrides }, { token });
+function createFromBase(overrides: Body = {}, token = alice(), srv = server): Promise<Body> {
+  return createModel(srv, { model_id: newId(), ...BASE, ...overrides }, { token });
 }
 
 /** Alice's model, then shared by an admin (only admins may turn sharing on). */
 async function createShared(overrides: Body = {}): Promise<Body> {
-  const model = await createModel(overrides);
+  const model = await createFromBase(overrides);
   const res = await put(model.model_id as string, { share_with_users: true }, { token: admin() });
   expect(res.status).toBe(200);
   expect(res.body.is_shared).toBe(true);
@@ -182,14 +182,14 @@ const CHANGE_CASES: ChangeCase[] = CASES.filter((c) => c.only !== 'graphql').map
 
 describe('accepted updates (JSON Merge Patch)', () => {
   it.each(CHANGE_CASES)('$name', async ({ create, patch, changes, key }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     const modelId = model.model_id as string;
     if (Object.keys(changes).length === 0 && (key ?? 'kept') === 'kept') await expectNoChange(modelId, patch);
     else await expectApplied(modelId, patch, changes, { key });
   });
 
   it('a new api_key is stored encrypted: the plaintext is in no column, no database file and no log line', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const secret = 'sk-PLAINTEXT-never-stored-4242';
     await expectApplied(modelId, { api_key: secret }, {}, { key: { replacedWith: secret } });
@@ -204,7 +204,7 @@ describe('accepted updates (JSON Merge Patch)', () => {
   });
 
   it('null api_key clears the key, and the model reports no key through GraphQL', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectApplied(modelId, { api_key: null }, {}, { key: 'removed' });
     const res = await request(server.url, 'POST', '/graphql', {
@@ -215,14 +215,14 @@ describe('accepted updates (JSON Merge Patch)', () => {
   });
 
   it('the stored key survives a blank api_key: setting the original key afterwards is still no change', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectNoChange(modelId, { api_key: '' });
     await expectNoChange(modelId, { api_key: STORED_KEY });
   });
 
   it('a no-op update after a real one keeps the bumped version and ETag', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const changed = await expectApplied(modelId, { temperature: 0.1 }, { temperature: 0.1 });
     expect(changed.headers.get('etag')).toBe('"2"');
@@ -263,12 +263,12 @@ const REFUSAL_CASES: RefusalCase[] = REFUSALS.filter((c) => c.only !== 'graphql'
 
 describe('refused updates change nothing', () => {
   it.each(REFUSAL_CASES)('$name', async ({ create, patch, status, body }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     await expectRefused(model.model_id as string, patch, status, body);
   });
 
   it('a refused update never echoes the refused value (an over-long api_key)', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = `sk-${long(4100, 'S')}`;
     const res = await expectRefused(model.model_id as string, { api_key: secret }, 422, detail(too('api_key', 4096)));
     expect(res.text).not.toContain('SSSSSSSS');
@@ -297,24 +297,24 @@ describe('fields that are not input fields are ignored', () => {
   };
 
   it('a body of only non-input fields is a no-op', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.model_id as string, NON_INPUT);
     expect((await get('hijacked-id')).status).toBe(404);
   });
 
   it.each(Object.entries(NON_INPUT))('%s alone changes nothing', async (field, value) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.model_id as string, { [field]: value });
   });
 
   it('beside a real change, only the real change is applied', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.model_id as string, { ...NON_INPUT, description: 'only this' }, { description: 'only this' });
     expect(stored('hijacked-id')).toBeUndefined();
   });
 
   it('non-input fields do not excuse a refused input field', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.model_id as string, { ...NON_INPUT, temperature: 9 }, 422, {
       detail: [issue(['temperature'], 'Input should be less than or equal to 2', 'less_than_equal')],
     });
@@ -329,7 +329,7 @@ describe('optimistic concurrency (If-Match)', () => {
     ['a weak tag', (v: number) => `W/"${v}"`],
     ['a bare number', (v: number) => `${v}`],
   ])('If-Match with %s that matches applies the update; ETag is the new version', async (_label, tag) => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const res = await expectApplied(modelId, { temperature: 1.5 }, { temperature: 1.5 }, { headers: { 'If-Match': tag(1) } });
     expect(res.headers.get('etag')).toBe('"2"');
@@ -344,31 +344,31 @@ describe('optimistic concurrency (If-Match)', () => {
     ['a future version', '"3"'],
     ['a value that is no version', '"abc"'],
   ])('If-Match with a stale version (%s): 412 Precondition Failed, nothing changes', async (_label, tag) => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectApplied(modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(modelId, { description: 'lost?' }, 412, PRECONDITION_FAILED, { headers: { 'If-Match': tag } });
   });
 
   it('a stale If-Match on a no-op body is still 412', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectApplied(modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(modelId, {}, 412, PRECONDITION_FAILED, { headers: { 'If-Match': '"1"' } });
   });
 
   it('a matching If-Match on a no-op body answers 200 without a bump', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.model_id as string, { description: 'A chat model' }, { headers: { 'If-Match': '"1"' } });
   });
 
   it('If-Match: * matches any existing model', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.model_id as string, { dimension: 8 }, { dimension: 8 }, { headers: { 'If-Match': '*' } });
   });
 
   it('422 wins over 412: invalid input with a stale If-Match', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.model_id as string,
       { temperature: -1 },
@@ -379,14 +379,14 @@ describe('optimistic concurrency (If-Match)', () => {
   });
 
   it('412 wins over 400 and 409: stale If-Match with an unknown category, or on a shared model', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.model_id as string, { category: 'audio' }, 412, PRECONDITION_FAILED, { headers: { 'If-Match': '"9"' } });
     const shared = await createShared({ abilities: null });
     await expectRefused(shared.model_id as string, { category: 'embedding' }, 412, PRECONDITION_FAILED, { headers: { 'If-Match': '"1"' } });
   });
 
   it('concurrent updates with the same If-Match: exactly one wins, the others get 412', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => put(modelId, { description: `writer ${i}` }, { headers: { 'If-Match': '"1"' } })),
@@ -401,7 +401,7 @@ describe('optimistic concurrency (If-Match)', () => {
   });
 
   it('concurrent updates without If-Match never lose a write', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const patches: Body[] = [
       { temperature: 0.3 },
@@ -432,7 +432,7 @@ describe('optimistic concurrency (If-Match)', () => {
   });
 
   it('If-Match also works on /api/models/by-id/ for ids with a slash', async () => {
-    const model = await createModel({ model_id: `org/rest-slash-${++counter}` });
+    const model = await createFromBase({ model_id: `org/rest-slash-${++counter}` });
     const modelId = model.model_id as string;
     const res = await request(server.url, 'PUT', `/api/models/by-id/${modelId}`, {
       token: alice(),
@@ -568,12 +568,12 @@ describe('shared-model lock', () => {
 
 describe('sharing permission', () => {
   it('a non-admin owner enabling sharing → 403, nothing changes', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.model_id as string, { share_with_users: true }, 403, SHARING_FORBIDDEN);
   });
 
   it('a non-admin owner enabling sharing beside other changes → 403, none applied', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.model_id as string,
       { share_with_users: true, temperature: 0.1, api_key: 'sk-other' },
@@ -583,7 +583,7 @@ describe('sharing permission', () => {
   });
 
   it('422 wins over the sharing 403', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.model_id as string,
       { share_with_users: true, dimension: 0 },
@@ -593,7 +593,7 @@ describe('sharing permission', () => {
   });
 
   it('an admin may enable sharing on a model of another user', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const res = await expectApplied(model.model_id as string, { share_with_users: true }, { is_shared: true }, { token: admin() });
     expect(res.body).toMatchObject({ is_owner: false, can_edit: true, can_delete: true });
     // Other users now see it.
@@ -631,12 +631,12 @@ describe('sharing permission', () => {
     });
 
     it('the owner may share their own model', async () => {
-      const model = await createModel({}, alice(), owners);
+      const model = await createFromBase({}, alice(), owners);
       await expectApplied(model.model_id as string, { share_with_users: true }, { is_shared: true }, { srv: owners });
     });
 
     it('the owner may turn it off again; the lock still holds while shared', async () => {
-      const model = await createModel({ abilities: null }, alice(), owners);
+      const model = await createFromBase({ abilities: null }, alice(), owners);
       const modelId = model.model_id as string;
       await expectApplied(modelId, { share_with_users: true }, { is_shared: true }, { srv: owners });
       await expectRefused(modelId, { category: 'rerank' }, 409, SHARED_LOCK('category'), { srv: owners });
@@ -644,7 +644,7 @@ describe('sharing permission', () => {
     });
 
     it('another user still cannot touch it', async () => {
-      const model = await createModel({}, alice(), owners);
+      const model = await createFromBase({}, alice(), owners);
       await expectRefused(
         model.model_id as string,
         { share_with_users: true },
