@@ -7,21 +7,14 @@ import { gql, request, type HttpResult } from './helpers/http';
 import Database from 'better-sqlite3';
 import { describeSqliteOnly, startServer, type RunningServer } from './helpers/server';
 import { admin, alice } from './helpers/tokens';
-import { createModelAnswer, gpt4o } from './helpers/models';
+import { createModelAnswer, gpt4o, storedRow } from './helpers/models';
 
 let server: RunningServer;
 const N = 20;
 
 type Row = Record<string, unknown>;
 
-function rowOf(modelId: string): Row {
-  const db = server.db();
-  try {
-    return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row;
-  } finally {
-    db.close();
-  }
-}
+const rowOf = (modelId: string): Row => storedRow(server, modelId)!;
 
 /** Alice's model at version 1, temperature 0, description 'initial'. */
 async function createInitial(modelId: string): Promise<void> {
