@@ -5,11 +5,11 @@
  * see but not edit, and the list filters that depend on visibility.
  */
 import { gql, MODEL_FIELDS, request } from './helpers/http';
-import { startServer, type RunningServer, type TestDb } from './helpers/server';
+import { startServer, type RunningServer } from './helpers/server';
 import { admin, alice, bob, tokenFor } from './helpers/tokens';
+import { createModel, storedRow } from './helpers/models';
 
 let srv: RunningServer;
-let db: TestDb;
 
 const ALICE = alice();
 const BOB = bob();
@@ -22,15 +22,7 @@ const NO_DELETE = { detail: 'No permission to delete this model' };
 
 type Row = Record<string, unknown>;
 
-function row(modelId: string): Row | undefined {
-  return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
-}
-
-async function createModel(token: string, body: Record<string, unknown>): Promise<any> {
-  const res = await request(srv.url, 'POST', '/api/models', { token, body });
-  expect(res.status).toBe(200);
-  return res.body;
-}
+const row = (modelId: string): Row | undefined => storedRow(srv, modelId);
 
 async function setActive(token: string, modelId: string, active: boolean) {
   return gql(
@@ -105,9 +97,8 @@ const M = {
 
 beforeAll(async () => {
   srv = await startServer();
-  db = srv.db();
   const mk = (token: string, modelId: string, extra: Record<string, unknown> = {}) =>
-    createModel(token, { model_id: modelId, model_provider: 'acc', model_name: `name-${modelId}`, ...extra });
+    createModel(srv, { model_id: modelId, model_provider: 'acc', model_name: `name-${modelId}`, ...extra }, { token });
   await mk(ALICE, M.private);
   await mk(ALICE, M.inactive);
   await mk(ALICE, M.shared);
@@ -121,7 +112,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  db?.close();
   await srv?.stop();
 });
 
@@ -416,7 +406,7 @@ describe('a model the caller may see but not edit: 403 / FORBIDDEN', () => {
 
 describe('the owner and admins may edit and delete', () => {
   it('the owner of a shared model may edit it (fields the lock does not cover)', async () => {
-    await createModel(ALICE, { model_id: 'acc-own-shared', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-own-shared', model_provider: 'acc-x', model_name: 'n' }, { token: ALICE });
     await share('acc-own-shared');
     const res = await request(srv.url, 'PUT', '/api/models/acc-own-shared', { token: ALICE, body: { description: 'mine' } });
     expect(res.status).toBe(200);
@@ -426,7 +416,7 @@ describe('the owner and admins may edit and delete', () => {
   });
 
   it("admin may update anyone's model over REST; the owner stays the owner", async () => {
-    await createModel(ALICE, { model_id: 'acc-admin-put', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-admin-put', model_provider: 'acc-x', model_name: 'n' }, { token: ALICE });
     const res = await request(srv.url, 'PUT', '/api/models/acc-admin-put', {
       token: ADMIN,
       body: { model_name: 'by-admin', temperature: 0.5 },
@@ -440,7 +430,7 @@ describe('the owner and admins may edit and delete', () => {
   });
 
   it("admin may update anyone's model over GraphQL", async () => {
-    await createModel(BOB, { model_id: 'acc-admin-gql', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-admin-gql', model_provider: 'acc-x', model_name: 'n' }, { token: BOB });
     const res = await gql(
       srv.url,
       `mutation { updateModel(modelId: "acc-admin-gql", input: { description: "d" }) { modelId description isOwner canEdit canDelete version } }`,
@@ -455,7 +445,7 @@ describe('the owner and admins may edit and delete', () => {
   });
 
   it("admin may delete anyone's model over REST", async () => {
-    await createModel(ALICE, { model_id: 'acc-admin-del', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-admin-del', model_provider: 'acc-x', model_name: 'n' }, { token: ALICE });
     const res = await request(srv.url, 'DELETE', '/api/models/acc-admin-del', { token: ADMIN });
     expect([res.status, res.body]).toEqual([200, { message: 'Model deleted successfully' }]);
     expect(row('acc-admin-del')).toBeUndefined();
@@ -464,7 +454,7 @@ describe('the owner and admins may edit and delete', () => {
   });
 
   it("admin may delete anyone's inactive model over GraphQL", async () => {
-    await createModel(BOB, { model_id: 'acc-admin-del-gql', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-admin-del-gql', model_provider: 'acc-x', model_name: 'n' }, { token: BOB });
     await deactivate(BOB, 'acc-admin-del-gql');
     const res = await gql(srv.url, `mutation { deleteModel(modelId: "acc-admin-del-gql") }`, undefined, ADMIN);
     expect(res.status).toBe(200);
@@ -473,7 +463,7 @@ describe('the owner and admins may edit and delete', () => {
   });
 
   it("admin may deactivate and reactivate anyone's model", async () => {
-    await createModel(ALICE, { model_id: 'acc-admin-act', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-admin-act', model_provider: 'acc-x', model_name: 'n' }, { token: ALICE });
     const off = await setActive(ADMIN, 'acc-admin-act', false);
     expect(off.status).toBe(200);
     expect(off.body.data.setModelActive).toMatchObject({
@@ -489,7 +479,7 @@ describe('the owner and admins may edit and delete', () => {
   });
 
   it('the owner may delete their own model', async () => {
-    await createModel(BOB, { model_id: 'acc-own-del', model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: 'acc-own-del', model_provider: 'acc-x', model_name: 'n' }, { token: BOB });
     const res = await request(srv.url, 'DELETE', '/api/models/acc-own-del', { token: BOB });
     expect([res.status, res.body]).toEqual([200, { message: 'Model deleted successfully' }]);
     expect(row('acc-own-del')).toBeUndefined();
@@ -499,7 +489,7 @@ describe('the owner and admins may edit and delete', () => {
 describe('shared and inactive', () => {
   it('deactivating a shared model hides it from other users; reactivating shows it again', async () => {
     const id = 'acc-toggle';
-    await createModel(ALICE, { model_id: id, model_provider: 'acc-toggle', model_name: 'n' });
+    await createModel(srv, { model_id: id, model_provider: 'acc-toggle', model_name: 'n' }, { token: ALICE });
     await share(id);
     const bobSees = async () => (await request(srv.url, 'GET', `/api/models/${id}`, { token: BOB })).status;
     const bobLists = async () =>
@@ -526,7 +516,7 @@ describe('shared and inactive', () => {
 
   it('un-sharing hides a model from other users', async () => {
     const id = 'acc-unshare';
-    await createModel(ALICE, { model_id: id, model_provider: 'acc-x', model_name: 'n' });
+    await createModel(srv, { model_id: id, model_provider: 'acc-x', model_name: 'n' }, { token: ALICE });
     await share(id);
     expect((await request(srv.url, 'GET', `/api/models/${id}`, { token: BOB })).status).toBe(200);
     const res = await request(srv.url, 'PUT', `/api/models/${id}`, { token: ALICE, body: { share_with_users: false } });

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { gql, request, type HttpResult } from './helpers/http';
+import { storedRow } from './helpers/models';
 import { PROJECT_ROOT, startServer, tempDir, type RunningServer } from './helpers/server';
 import { TEST_JWT_SECRET, alice, tokenFor } from './helpers/tokens';
 
@@ -31,14 +32,7 @@ function hmacToken(header: Record<string, unknown>, payload: Record<string, unkn
 
 const validClaims = (sub = 'alice') => ({ sub, roles: ['user'], iat: now(), exp: now() + 3600 });
 
-function rowOf(modelId: string): Record<string, unknown> | undefined {
-  const db = server.db();
-  try {
-    return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Record<string, unknown> | undefined;
-  } finally {
-    db.close();
-  }
-}
+const rowOf = (modelId: string): Record<string, unknown> | undefined => storedRow(server, modelId);
 
 function countRows(): number {
   const db = server.db();

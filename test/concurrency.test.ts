@@ -7,27 +7,18 @@ import { gql, request, type HttpResult } from './helpers/http';
 import Database from 'better-sqlite3';
 import { describeSqliteOnly, startServer, type RunningServer } from './helpers/server';
 import { admin, alice } from './helpers/tokens';
+import { createModelAnswer, gpt4o, storedRow } from './helpers/models';
 
 let server: RunningServer;
 const N = 20;
 
 type Row = Record<string, unknown>;
 
-function rowOf(modelId: string): Row {
-  const db = server.db();
-  try {
-    return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row;
-  } finally {
-    db.close();
-  }
-}
+const rowOf = (modelId: string): Row => storedRow(server, modelId)!;
 
-async function createModel(modelId: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const res = await request(server.url, 'POST', '/api/models', {
-    token: alice(),
-    body: { model_id: modelId, model_provider: 'openai', model_name: 'gpt-4o', temperature: 0, description: 'initial', ...extra },
-  });
-  expect(res.status).toBe(200);
+/** Alice's model at version 1, temperature 0, description 'initial'. */
+async function createInitial(modelId: string): Promise<void> {
+  const res = await createModelAnswer(server, gpt4o(modelId, { temperature: 0, description: 'initial' }));
   expect(res.headers.get('etag')).toBe('"1"');
 }
 
@@ -74,7 +65,7 @@ describeSqliteOnly('the SQLite database', () => {
 describe('REST: concurrent PUTs without If-Match', () => {
   it(`${N} concurrent PUTs on one model all succeed and each is counted once`, async () => {
     const id = 'conc-rest-free';
-    await createModel(id);
+    await createInitial(id);
     const results = await Promise.all(
       Array.from({ length: N }, (_, i) => put(id, { temperature: temperatureOf(i), description: descriptionOf(i) })),
     );
@@ -105,7 +96,7 @@ describe('REST: concurrent PUTs without If-Match', () => {
 
   it('concurrent writes to different fields all survive (no lost update)', async () => {
     const id = 'conc-rest-fields';
-    await createModel(id);
+    await createInitial(id);
     const results = await Promise.all([
       put(id, { temperature: 1.25 }),
       put(id, { description: 'from the second writer' }),
@@ -136,7 +127,7 @@ describe('REST: concurrent PUTs without If-Match', () => {
 
   it('concurrent identical no-op writes all answer 200 and bump nothing', async () => {
     const id = 'conc-rest-noop';
-    await createModel(id);
+    await createInitial(id);
     const before = rowOf(id);
     const results = await Promise.all(
       Array.from({ length: N }, () => put(id, { temperature: 0, description: 'initial', model_name: 'gpt-4o' })),
@@ -151,7 +142,7 @@ describe('REST: concurrent PUTs without If-Match', () => {
 describe('REST: concurrent PUTs with the same If-Match', () => {
   it(`${N} PUTs with If-Match "1": exactly one 200, ${N - 1} × 412, version 2`, async () => {
     const id = 'conc-rest-ifmatch';
-    await createModel(id);
+    await createInitial(id);
     const results = await Promise.all(
       Array.from({ length: N }, (_, i) => put(id, { temperature: temperatureOf(i), description: descriptionOf(i) }, { 'If-Match': '"1"' })),
     );
@@ -174,7 +165,7 @@ describe('REST: concurrent PUTs with the same If-Match', () => {
 
   it('weak and bare forms of If-Match race the same way', async () => {
     const id = 'conc-rest-ifmatch-forms';
-    await createModel(id);
+    await createInitial(id);
     const forms = ['"1"', 'W/"1"', '1'];
     const results = await Promise.all(
       Array.from({ length: 15 }, (_, i) => put(id, { temperature: temperatureOf(i) }, { 'If-Match': forms[i % forms.length]! })),
@@ -189,7 +180,7 @@ describe('REST: concurrent PUTs with the same If-Match', () => {
 describe('GraphQL: concurrent updateModel with the same expectedVersion', () => {
   it(`${N} mutations with expectedVersion 1: one success, ${N - 1} CONFLICT, version 2`, async () => {
     const id = 'conc-gql-expected';
-    await createModel(id);
+    await createInitial(id);
     const results = await Promise.all(
       Array.from({ length: N }, (_, i) =>
         gql(server.url, UPDATE, { id, input: { temperature: temperatureOf(i), description: descriptionOf(i) }, v: 1 }, alice()),
@@ -222,7 +213,7 @@ describe('GraphQL: concurrent updateModel with the same expectedVersion', () => 
 
   it(`${N} mutations without expectedVersion: all succeed, version 1 + ${N}`, async () => {
     const id = 'conc-gql-free';
-    await createModel(id);
+    await createInitial(id);
     const results = await Promise.all(
       Array.from({ length: N }, (_, i) =>
         gql(server.url, UPDATE, { id, input: { temperature: temperatureOf(i), description: descriptionOf(i) } }, alice()),
@@ -245,7 +236,7 @@ describe('GraphQL: concurrent updateModel with the same expectedVersion', () => 
 describe('mixed REST and GraphQL', () => {
   it('version rises by exactly the number of successful changing writes; no-ops and refused writes change nothing', async () => {
     const id = 'conc-mixed';
-    await createModel(id);
+    await createInitial(id);
     const restTemps = Array.from({ length: 8 }, (_, i) => temperatureOf(i));
     const gqlDescriptions = Array.from({ length: 8 }, (_, i) => `gql-${i}`);
 
@@ -302,7 +293,7 @@ describe('mixed REST and GraphQL', () => {
 
   it('a refused write in the middle of a race changes nothing and does not disturb the others', async () => {
     const id = 'conc-mixed-refused';
-    await createModel(id);
+    await createInitial(id);
     const results = await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => put(id, { temperature: temperatureOf(i) })),
       put(id, { temperature: 7 }), // 422

@@ -5,11 +5,11 @@
  * checked to have changed nothing in the database.
  */
 import { gql, MODEL_FIELDS, request, type RequestOptions } from './helpers/http';
-import { startServer, type RunningServer, type TestDb } from './helpers/server';
+import { startServer, type RunningServer } from './helpers/server';
 import { admin, alice, bob, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, tokenFor } from './helpers/tokens';
+import { createModelAnswer, expectUnchanged, storedRow } from './helpers/models';
 
 let srv: RunningServer;
-let db: TestDb;
 
 const ALICE = alice();
 const BOB = bob();
@@ -65,25 +65,17 @@ async function q(query: string, variables?: Record<string, unknown>, token?: str
 
 type Row = Record<string, any>;
 
-function row(modelId: string): Row | undefined {
-  return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
-}
-
-function allRows(): Row[] {
-  return db.prepare('SELECT * FROM models ORDER BY id').all() as Row[];
-}
+const row = (modelId: string): Row | undefined => storedRow(srv, modelId);
 
 /** Runs the refused request(s) and asserts the database is exactly as before (every row, every column). */
 async function unchanged(fn: () => Promise<void>) {
-  const before = allRows();
-  await fn();
-  expect(allRows()).toEqual(before);
+  await expectUnchanged(srv, fn);
 }
 
-async function createModel(token: string, body: Record<string, unknown>): Promise<any> {
-  const res = await call('POST', '/api/models', { token, body });
-  expect(res.status).toBe(200);
-  return res.body;
+/** A fixture model (shared createModel), its answer checked for leaks like every other here. */
+async function createFixture(token: string, body: Record<string, unknown>): Promise<void> {
+  const res = await createModelAnswer(srv, body, { token });
+  expectNoLeak(res.text);
 }
 
 function expectRest(res: { status: number; body: any; headers: Headers }, status: number, body: unknown) {
@@ -124,9 +116,8 @@ const SHARED = 'er-shared';
 
 beforeAll(async () => {
   srv = await startServer();
-  db = srv.db();
-  await createModel(ALICE, { model_id: PRIVATE, model_provider: 'openai', model_name: 'gpt', api_key: `${KEY_PREFIX}fixture` });
-  await createModel(ALICE, {
+  await createFixture(ALICE, { model_id: PRIVATE, model_provider: 'openai', model_name: 'gpt', api_key: `${KEY_PREFIX}fixture` });
+  await createFixture(ALICE, {
     model_id: SHARED,
     model_provider: 'cohere',
     model_name: 'rerank-3',
@@ -139,7 +130,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  db?.close();
   await srv?.stop();
 });
 

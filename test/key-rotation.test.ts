@@ -19,6 +19,7 @@ import { ModelRepository } from '../src/models/model.repository';
 import { gql, request } from './helpers/http';
 import { baseEnv, PROJECT_ROOT, startServer, tempDir, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
+import { createModel, gpt4o } from './helpers/models';
 
 jest.setTimeout(90_000);
 
@@ -96,12 +97,9 @@ function expectNoSecrets(text: string): void {
 let keyCounter = 0;
 const newKey = (label: string) => `sk-rotation-${label}-${++keyCounter}-${randomBytes(6).toString('hex')}`;
 
+/** Alice's model with this api_key (or none), remembered in plaintexts. */
 async function create(modelId: string, apiKey: string | null): Promise<void> {
-  const res = await request(current().url, 'POST', '/api/models', {
-    token: alice(),
-    body: { model_id: modelId, model_provider: 'openai', model_name: 'gpt-4o', ...(apiKey !== null ? { api_key: apiKey } : {}) },
-  });
-  expect(res.status).toBe(200);
+  await createModel(current(), gpt4o(modelId, apiKey !== null ? { api_key: apiKey } : {}));
   if (apiKey !== null) plaintexts.set(modelId, apiKey);
 }
 

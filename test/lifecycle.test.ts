@@ -6,6 +6,7 @@
 import { gql, MODEL_FIELDS, request, REST_KEYS } from './helpers/http';
 import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
+import { createModel, storedRow } from './helpers/models';
 
 let srv: RunningServer;
 let db: TestDb;
@@ -20,21 +21,13 @@ const NOT_FOUND = { detail: 'Model not found' };
 
 type Row = Record<string, any>;
 
-function row(modelId: string): Row | undefined {
-  return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row | undefined;
-}
+const row = (modelId: string): Row | undefined => storedRow(srv, modelId);
 
 function rowCount(): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM models').get() as { n: number }).n;
 }
 
 const post = (token: string, body: unknown, path = '/api/models') => request(srv.url, 'POST', path, { token, body });
-
-async function createModel(token: string, body: Record<string, unknown>): Promise<any> {
-  const res = await post(token, body);
-  expect(res.status).toBe(200);
-  return res.body;
-}
 
 const CREATE_GQL = `mutation($input: CreateModelInput!) { createModel(input: $input) { ${MODEL_FIELDS} } }`;
 const GET_GQL = `query($id: String!) { model(modelId: $id) { ${MODEL_FIELDS} } }`;
@@ -387,7 +380,7 @@ describe('create rules', () => {
   });
 
   it('duplicate model_id → 400 "Model ID already exists", the existing model unchanged', async () => {
-    await createModel(ALICE, { model_id: 'lc-dup', model_provider: 'openai', model_name: 'first' });
+    await createModel(srv, { model_id: 'lc-dup', model_provider: 'openai', model_name: 'first' }, { token: ALICE });
     const before = row('lc-dup');
     const count = rowCount();
     for (const id of ['lc-dup', '  lc-dup  ']) {
@@ -439,7 +432,11 @@ describe('list with paging and filters', () => {
   beforeAll(async () => {
     for (let i = 0; i < 5; i++) {
       const id = `lc-page-${i}`;
-      await createModel(ALICE, { model_id: id, model_provider: P, model_name: `n${i}`, category: i % 2 === 0 ? 'llm' : 'rerank' });
+      await createModel(
+        srv,
+        { model_id: id, model_provider: P, model_name: `n${i}`, category: i % 2 === 0 ? 'llm' : 'rerank' },
+        { token: ALICE },
+      );
       pageIds.push(id);
     }
   });
@@ -501,7 +498,8 @@ describe('list with paging and filters', () => {
   });
 
   it('default limit is 100', async () => {
-    for (let i = 0; i < 101; i++) await createModel(BOB, { model_id: `lc-many-${i}`, model_provider: 'lc-many', model_name: 'n' });
+    for (let i = 0; i < 101; i++)
+      await createModel(srv, { model_id: `lc-many-${i}`, model_provider: 'lc-many', model_name: 'n' }, { token: BOB });
     const res = await list('model_provider=lc-many', BOB);
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(100);
@@ -551,7 +549,11 @@ describe('list with paging and filters', () => {
 
 describe('get and delete', () => {
   it('GET /api/models/{id} → 200 with the body and ETag', async () => {
-    const created = await createModel(ALICE, { model_id: 'lc-get', model_provider: 'openai', model_name: 'gpt', temperature: 0 });
+    const created = await createModel(
+      srv,
+      { model_id: 'lc-get', model_provider: 'openai', model_name: 'gpt', temperature: 0 },
+      { token: ALICE },
+    );
     const res = await request(srv.url, 'GET', '/api/models/lc-get', { token: ALICE });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"1"');
@@ -565,7 +567,7 @@ describe('get and delete', () => {
   });
 
   it('DELETE → 200 {"message": "Model deleted successfully"}, then 404', async () => {
-    await createModel(ALICE, { model_id: 'lc-del', model_provider: 'openai', model_name: 'gpt' });
+    await createModel(srv, { model_id: 'lc-del', model_provider: 'openai', model_name: 'gpt' }, { token: ALICE });
     const res = await request(srv.url, 'DELETE', '/api/models/lc-del', { token: ALICE });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: 'Model deleted successfully' });
@@ -579,7 +581,7 @@ describe('get and delete', () => {
   });
 
   it('a deleted model_id may be used again', async () => {
-    await createModel(ALICE, { model_id: 'lc-reuse', model_provider: 'openai', model_name: 'one' });
+    await createModel(srv, { model_id: 'lc-reuse', model_provider: 'openai', model_name: 'one' }, { token: ALICE });
     expect((await request(srv.url, 'DELETE', '/api/models/lc-reuse', { token: ALICE })).status).toBe(200);
     const res = await post(ALICE, { model_id: 'lc-reuse', model_provider: 'openai', model_name: 'two' });
     expect(res.status).toBe(200);
@@ -588,7 +590,7 @@ describe('get and delete', () => {
   });
 
   it('deleteModel → true, then model() is null and deleteModel is NOT_FOUND', async () => {
-    await createModel(ALICE, { model_id: 'lc-del-gql', model_provider: 'openai', model_name: 'gpt' });
+    await createModel(srv, { model_id: 'lc-del-gql', model_provider: 'openai', model_name: 'gpt' }, { token: ALICE });
     const res = await gql(srv.url, `mutation { deleteModel(modelId: "lc-del-gql") }`, undefined, ALICE);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: { deleteModel: true } });
@@ -607,7 +609,7 @@ describe('setModelActive', () => {
   const SET = `mutation($id: String!, $a: Boolean!) { setModelActive(modelId: $id, active: $a) { ${MODEL_FIELDS} } }`;
 
   it('deactivates and reactivates; each change bumps version and updated_at, a no-op does not', async () => {
-    const created = await createModel(ALICE, { model_id: 'lc-active', model_provider: 'openai', model_name: 'gpt' });
+    const created = await createModel(srv, { model_id: 'lc-active', model_provider: 'openai', model_name: 'gpt' }, { token: ALICE });
     await new Promise((r) => setTimeout(r, 5));
 
     const off = await gql(srv.url, SET, { id: 'lc-active', a: false }, ALICE);
@@ -637,7 +639,7 @@ describe('setModelActive', () => {
   });
 
   it('is_active is not an update field: PUT with is_active changes nothing', async () => {
-    await createModel(ALICE, { model_id: 'lc-active-put', model_provider: 'openai', model_name: 'gpt' });
+    await createModel(srv, { model_id: 'lc-active-put', model_provider: 'openai', model_name: 'gpt' }, { token: ALICE });
     const before = row('lc-active-put');
     const res = await request(srv.url, 'PUT', '/api/models/lc-active-put', { token: ALICE, body: { is_active: false } });
     expect(res.status).toBe(200);
@@ -650,7 +652,7 @@ describe('setModelActive', () => {
 describe('timestamps', () => {
   it('created_at and updated_at are ISO-8601 UTC ending in Z; an update moves only updated_at', async () => {
     const t0 = Date.now();
-    const created = await createModel(ALICE, { model_id: 'lc-time', model_provider: 'openai', model_name: 'gpt' });
+    const created = await createModel(srv, { model_id: 'lc-time', model_provider: 'openai', model_name: 'gpt' }, { token: ALICE });
     expect(created.created_at).toMatch(ISO_UTC);
     expect(created.updated_at).toMatch(ISO_UTC);
     expect(Math.abs(Date.parse(created.created_at) - t0)).toBeLessThan(10_000);
@@ -715,7 +717,7 @@ describe('ids that contain a slash', () => {
   });
 
   it('DELETE via %2F', async () => {
-    await createModel(ALICE, { model_id: 'a/b/c', model_provider: 'x', model_name: 'y' });
+    await createModel(srv, { model_id: 'a/b/c', model_provider: 'x', model_name: 'y' }, { token: ALICE });
     const get = await request(srv.url, 'GET', '/api/models/by-id/a/b/c', { token: ALICE });
     expect(get.status).toBe(200);
     const del = await request(srv.url, 'DELETE', '/api/models/a%2Fb%2Fc', { token: ALICE });
@@ -773,7 +775,7 @@ describe('both transports agree', () => {
   });
 
   it('an update over REST is visible over GraphQL, and one over GraphQL over REST; version and ETag move together', async () => {
-    await createModel(ALICE, { model_id: 'lc-agree-3', model_provider: 'openai', model_name: 'gpt' });
+    await createModel(srv, { model_id: 'lc-agree-3', model_provider: 'openai', model_name: 'gpt' }, { token: ALICE });
     const put = await request(srv.url, 'PUT', '/api/models/lc-agree-3', {
       token: ALICE,
       body: { model_name: 'gpt-4.1', temperature: 1, api_key: 'sk-new', abilities: ['chat', 'tools'] },

@@ -9,6 +9,7 @@
 import { gql, MODEL_FIELDS, request, REST_KEYS } from './helpers/http';
 import { startServer, type RunningServer } from './helpers/server';
 import { tokenFor } from './helpers/tokens';
+import { createModel } from './helpers/models';
 
 const alice = tokenFor('alice');
 const bob = tokenFor('bob');
@@ -37,10 +38,11 @@ async function counted<T>(send: () => Promise<T>): Promise<{ statements: number;
   return { statements: (await statementsSoFar()) - before, result };
 }
 
+/** A model of the fixture: every other one with an api_key, all with the optional fields set. */
 async function create(token: string, modelId: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const res = await request(server.url, 'POST', '/api/models', {
-    token,
-    body: {
+  await createModel(
+    server,
+    {
       model_id: modelId,
       model_provider: 'openai',
       model_name: `gpt-${modelId}`,
@@ -50,8 +52,8 @@ async function create(token: string, modelId: string, extra: Record<string, unkn
       description: `model ${modelId}`,
       ...extra,
     },
-  });
-  expect(res.status).toBe(200);
+    { token },
+  );
 }
 
 async function inBatches(jobs: (() => Promise<void>)[]): Promise<void> {

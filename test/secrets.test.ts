@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { admin, alice, bob } from './helpers/tokens';
 import { gql, MODEL_FIELDS, REST_KEYS, request, type HttpResult, type RequestOptions } from './helpers/http';
 import { itPostgresOnly, itSqliteOnly, startServer, storedAtRest, type RunningServer } from './helpers/server';
+import { createModelAnswer } from './helpers/models';
 
 let server: RunningServer;
 
@@ -93,9 +94,10 @@ function tamper(sealed: string): string {
   return result;
 }
 
+/** An OpenAI model created over REST (shared createModel); its answer is recorded like every other. */
 async function createRest(token: string, body: Record<string, unknown>): Promise<HttpResult> {
-  const res = await rest('POST', '/api/models', { token, body: { model_provider: 'openai', model_name: 'gpt-4o', ...body } });
-  expect(res.status).toBe(200);
+  const res = await createModelAnswer(server, { model_provider: 'openai', model_name: 'gpt-4o', ...body }, { token });
+  record(res);
   return res;
 }
 

@@ -24,7 +24,7 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import { keyIdOf } from '../src/lib/crypto';
-import { gql, REST_KEYS, request, type HttpResult } from './helpers/http';
+import { gql, REST_KEYS, request } from './helpers/http';
 import {
   baseEnv,
   createTestDatabase,
@@ -36,6 +36,7 @@ import {
   type RunningServer,
 } from './helpers/server';
 import { alice, bob, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, tokenFor } from './helpers/tokens';
+import { createModel, gpt4o } from './helpers/models';
 
 jest.setTimeout(90_000);
 
@@ -62,15 +63,6 @@ function countRows(server: RunningServer): number {
   } finally {
     db.close();
   }
-}
-
-async function create(server: RunningServer, token: string, body: Record<string, unknown>): Promise<HttpResult> {
-  const res = await request(server.url, 'POST', '/api/models', {
-    token,
-    body: { model_provider: 'openai', model_name: 'gpt-4o', ...body },
-  });
-  expect(res.status).toBe(200);
-  return res;
 }
 
 /** pino writes one JSON object per line; anything else (a crash trace) is kept as text. */
@@ -257,7 +249,7 @@ describe('credentials in the log', () => {
       const forged = tokenFor('alice', { secret: 'x'.repeat(40) });
       const expired = tokenFor('alice', { expiresInSec: -3600 });
 
-      await create(server, good, { model_id: 'log-1', api_key: keys[0] });
+      await createModel(server, gpt4o('log-1', { api_key: keys[0] }), { token: good });
       const created = await gql(
         server.url,
         'mutation ($input: CreateModelInput!) { createModel(input: $input) { modelId hasApiKey } }',
@@ -298,7 +290,7 @@ describe('prototype-pollution keys', () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await startServer();
-    await create(server, alice(), { model_id: 'pp-private', temperature: 0.5 });
+    await createModel(server, gpt4o('pp-private', { temperature: 0.5 }));
   });
   afterAll(async () => {
     await server?.stop();
@@ -380,7 +372,7 @@ describe('lone surrogates and NUL characters over HTTP', () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await startServer();
-    await create(server, alice(), { model_id: 'uni-1', description: 'kept' });
+    await createModel(server, gpt4o('uni-1', { description: 'kept' }));
   });
   afterAll(async () => {
     await server?.stop();
@@ -443,7 +435,7 @@ describe('unexpected errors and database trouble', () => {
     async () => {
       const server = await startServer();
       try {
-        await create(server, alice(), { model_id: 'broken-row' });
+        await createModel(server, gpt4o('broken-row'));
         // Values no write path can produce (a date that is not one, JSON that does not parse): reading
         // the row throws an error no request can cause, which is what the masking is for.
         const db = server.db();
@@ -478,7 +470,7 @@ describe('unexpected errors and database trouble', () => {
     async () => {
       const server = await startServer();
       try {
-        await create(server, alice(), { model_id: 'locked-row', temperature: 0.5 });
+        await createModel(server, gpt4o('locked-row', { temperature: 0.5 }));
         const holder = spawn(
           process.execPath,
           [
@@ -596,7 +588,7 @@ describe('the database unreachable', () => {
       const FAIL_FAST_MS = 6000;
       const internals = /prisma|postgres|\bpg\b|ECONN|ETIMEDOUT|socket|timeout|terminated|connection|127\.0\.0\.1|\bSELECT\b|\.js:|stack/i;
       try {
-        await create(server, alice(), { model_id: 'outage', temperature: 0.5 });
+        await createModel(server, gpt4o('outage', { temperature: 0.5 }));
 
         for (const outage of ['refused', 'black-holed'] as const) {
           if (outage === 'refused') await proxy.refuse();
@@ -653,7 +645,7 @@ describe('the database unreachable', () => {
       const server = await startServer({ env: { DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '2000' } });
       const locker = new Client({ connectionString: url });
       try {
-        await create(server, alice(), { model_id: 'row-locked', temperature: 0.5 });
+        await createModel(server, gpt4o('row-locked', { temperature: 0.5 }));
         await locker.connect();
         await locker.query('BEGIN');
         await locker.query("SELECT id FROM models WHERE model_id = 'row-locked' FOR UPDATE");
@@ -728,7 +720,7 @@ describe('encryption key rotation and a wrong key, end to end', () => {
     const outputs: string[] = [];
 
     let server = await startServer({ dataDir, env: { ...NO_KEYS, API_KEY_ENCRYPTION_KEY: A } });
-    for (const [modelId, apiKey] of plaintexts) await create(server, alice(), { model_id: modelId, api_key: apiKey });
+    for (const [modelId, apiKey] of plaintexts) await createModel(server, gpt4o(modelId, { api_key: apiKey }));
     expect(Object.values(keyIds(server))).toEqual([keyIdOf(KEY_A), keyIdOf(KEY_A), keyIdOf(KEY_A)]);
     expect(await server.stop()).toBe(0);
     outputs.push(server.logs());
@@ -762,8 +754,8 @@ describe('encryption key rotation and a wrong key, end to end', () => {
     const second = `sk-WRONGKEY-2-${randomBytes(6).toString('hex')}`;
 
     const sealer = await startServer({ dataDir, env: { ...NO_KEYS, API_KEY_ENCRYPTION_KEY: A } });
-    await create(sealer, alice(), { model_id: 'wrong-1', api_key: first });
-    await create(sealer, alice(), { model_id: 'wrong-2', api_key: second });
+    await createModel(sealer, gpt4o('wrong-1', { api_key: first }));
+    await createModel(sealer, gpt4o('wrong-2', { api_key: second }));
     expect(await sealer.stop()).toBe(0);
 
     const server = await startServer({ dataDir, env: { ...NO_KEYS, API_KEY_ENCRYPTION_KEY: C } });

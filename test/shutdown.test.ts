@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import { request } from './helpers/http';
 import { startServer as startAnyServer, tempDir, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
+import { createModel, gpt4o } from './helpers/models';
 
 const token = alice();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,14 +45,6 @@ function rowOf(server: { dbFile: string }, modelId: string): Row | undefined {
   } finally {
     db.close();
   }
-}
-
-async function createModel(server: RunningServer, modelId: string): Promise<void> {
-  const res = await request(server.url, 'POST', '/api/models', {
-    token,
-    body: { model_id: modelId, model_provider: 'openai', model_name: 'gpt-4o', description: 'before' },
-  });
-  expect(res.status).toBe(200);
 }
 
 function exitOf(server: RunningServer): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -102,7 +95,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
     const server = await startServer();
     servers.push(server);
     const modelId = `shutdown-lock-${signal}`;
-    await createModel(server, modelId);
+    await createModel(server, gpt4o(modelId, { description: 'before' }), { token });
     const exited = exitOf(server);
 
     // Hold the write lock: the server can read (WAL) but its UPDATE waits on the busy timeout (5 s).
@@ -141,7 +134,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
     const server = await startServer();
     servers.push(server);
     const modelId = `shutdown-upload-${signal}`;
-    await createModel(server, modelId);
+    await createModel(server, gpt4o(modelId, { description: 'before' }), { token });
     expect(await probe(server, '/readyz')).toBe(200);
     const exited = exitOf(server);
 

@@ -26,6 +26,7 @@ import {
   type RunningServer,
 } from './helpers/server';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, alice } from './helpers/tokens';
+import { createModel, gpt4o } from './helpers/models';
 
 const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
 const PG_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations');
@@ -95,14 +96,6 @@ function modelIds(file: string): string[] {
   }
 }
 
-async function createModel(server: RunningServer, modelId: string, token = alice(), extra: Record<string, unknown> = {}): Promise<void> {
-  const res = await request(server.url, 'POST', '/api/models', {
-    token,
-    body: { model_id: modelId, model_provider: 'openai', model_name: 'gpt-4o', ...extra },
-  });
-  expect(res.status).toBe(200);
-}
-
 interface Exit {
   status: number | null;
   stdout: string;
@@ -146,14 +139,14 @@ describe('database creation and migration', () => {
     expect(rows[0]!.logs).toBeNull();
 
     // The schema is usable right away.
-    await createModel(server, 'startup-first');
+    await createModel(server, gpt4o('startup-first'));
     expect(modelIds(server.dbPath)).toEqual(['startup-first']);
   });
 
   it('starting a second time on the same file keeps the data and adds no migration row', async () => {
     const dataDir = tempDir();
     const first = await start({ dataDir });
-    await createModel(first, 'startup-kept', alice(), { temperature: 0.25, api_key: 'sk-startup-restart-key' });
+    await createModel(first, gpt4o('startup-kept', { temperature: 0.25, api_key: 'sk-startup-restart-key' }));
     const before = query(first, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
     expect(before).toHaveLength(1);
     expect(await stop(first)).toBe(0);
@@ -205,7 +198,7 @@ describe('database creation and migration', () => {
     expect(rows[0]!.applied_steps_count).toBe(1);
 
     // The schema is usable right away.
-    await createModel(first, 'startup-pg', alice(), { temperature: 0.25, api_key: 'sk-startup-pg-key' });
+    await createModel(first, gpt4o('startup-pg', { temperature: 0.25, api_key: 'sk-startup-pg-key' }));
     expect(query(first, 'SELECT model_id FROM models ORDER BY id')).toEqual([{ model_id: 'startup-pg' }]);
     expect(await stop(first)).toBe(0);
 
@@ -228,7 +221,7 @@ describe('database creation and migration', () => {
     expect(server.dbPath).toBe(custom);
     expect(fs.existsSync(custom)).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'models.db'))).toBe(false);
-    await createModel(server, 'startup-custom-path');
+    await createModel(server, gpt4o('startup-custom-path'));
     expect(modelIds(custom)).toEqual(['startup-custom-path']);
     expect(migrationRows(custom).map((r) => r.migration_name)).toEqual(MIGRATION_NAMES);
   });
@@ -238,7 +231,7 @@ describe('database creation and migration', () => {
     const server = await start({ dataDir: cwd, cwd, env: { DATABASE_URL: 'file:./rel/models.sqlite' } });
     const file = path.join(cwd, 'rel', 'models.sqlite');
     expect(fs.existsSync(file)).toBe(true);
-    await createModel(server, 'startup-relative');
+    await createModel(server, gpt4o('startup-relative'));
     expect(modelIds(file)).toEqual(['startup-relative']);
   });
 });
@@ -383,14 +376,14 @@ describe('development secrets under ./data', () => {
 describe('signals', () => {
   it('SIGTERM: the process exits 0', async () => {
     const server = await start();
-    await createModel(server, 'sigterm');
+    await createModel(server, gpt4o('sigterm'));
     expect(await stop(server)).toBe(0);
     expect(server.process.signalCode).toBeNull();
   });
 
   it('SIGTERM while requests are in flight: every answered request succeeded, then the process exits 0', async () => {
     const server = await start();
-    await createModel(server, 'sigterm-inflight');
+    await createModel(server, gpt4o('sigterm-inflight'));
     const inflight = Array.from({ length: 10 }, (_, i) =>
       request(server.url, 'PUT', '/api/models/sigterm-inflight', { token: alice(), body: { temperature: i / 10 } }).then(
         (res) => ({ status: res.status }),

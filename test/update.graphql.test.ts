@@ -1,30 +1,30 @@
 /**
  * The contract's "Update" section over GraphQL: `updateModel(modelId, input, expectedVersion)` with
- * camelCase input. The same cases as update.rest.test.ts; every case of the accepted and refused
- * tables runs twice: with the input passed as a variable and written inline as a literal, since
+ * camelCase input. The accepted and refused cases are the ones update.rest.test.ts runs, from
+ * ./cases/update.cases; every case of those tables runs twice: with the input passed as a variable and written inline as a literal, since
  * "left out" and "null" must mean the same in both.
  */
+import {
+  BASE,
+  caseName,
+  CHANGE_CASES as CASES,
+  REFUSAL_CASES as REFUSALS,
+  issue,
+  NOT_NUMBER,
+  type Input,
+  type Issue,
+  type KeyEffect,
+  type Outcome,
+} from './cases/update.cases';
 import { gql, MODEL_FIELDS, type HttpResult } from './helpers/http';
+import { createModel, storedRow } from './helpers/models';
 import { startServer, storedAtRest, type RunningServer } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
 
-type Input = Record<string, unknown>;
 type Row = Record<string, any>;
 type Mode = 'variables' | 'inline';
-type KeyEffect = 'kept' | 'removed' | { replacedWith: string };
 
 const MODES: Mode[] = ['variables', 'inline'];
-const STORED_KEY = 'sk-stored-key-0001';
-const BASE: Input = {
-  modelProvider: 'openai',
-  modelName: 'gpt-4o',
-  apiKey: STORED_KEY,
-  baseUrl: 'https://api.example.com/v1',
-  temperature: 0.7,
-  dimension: 1536,
-  description: 'A chat model',
-  abilities: ['chat', 'vision'],
-};
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 let server: RunningServer;
@@ -78,19 +78,12 @@ function update(modelId: string, input: Input, options: UpdateOptions = {}): Pro
   return gql(srv.url, query, undefined, token);
 }
 
-async function createModel(overrides: Input = {}, token = alice(), srv = server): Promise<any> {
-  const res = await gql(
-    srv.url,
-    `mutation($input: CreateModelInput!) { createModel(input: $input) { ${MODEL_FIELDS} } }`,
-    { input: { modelId: newId(), ...BASE, ...overrides } },
-    token,
-  );
-  if (res.status !== 200 || res.body.errors) throw new Error(`create failed: ${res.status} ${res.text}`);
-  return res.body.data.createModel;
+/** Alice's model from BASE (a fresh modelId), with the case's overrides, created over GraphQL. */
+function createFromBase(overrides: Input = {}, token = alice(), srv = server): Promise<any> {
+  return createModel(srv, { modelId: newId(), ...BASE, ...overrides }, { token, via: 'graphql' });
 }
-
 async function createShared(overrides: Input = {}): Promise<any> {
-  const model = await createModel(overrides);
+  const model = await createFromBase(overrides);
   const res = await update(model.modelId, { shareWithUsers: true }, { token: admin() });
   expect(res.body.errors).toBeUndefined();
   expect(res.body.data.updateModel.isShared).toBe(true);
@@ -104,12 +97,7 @@ async function view(modelId: string, token = alice(), srv = server): Promise<any
 }
 
 function stored(modelId: string, srv = server): Row {
-  const db = srv.db();
-  try {
-    return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row;
-  } finally {
-    db.close();
-  }
+  return storedRow(srv, modelId)!;
 }
 
 const COLUMN: Record<string, string> = {
@@ -212,13 +200,6 @@ function executionError(message: string, extensions: unknown): Expected {
   return { status: 200, body: { data: null, errors: [{ message, path: ['updateModel'], extensions }] } };
 }
 
-interface Issue {
-  path: (string | number)[];
-  msg: string;
-  type: string;
-}
-const issue = (path: (string | number)[], msg: string, type: string): Issue => ({ path, msg, type });
-
 /** A 422 of the contract: BAD_USER_INPUT naming the fields at fault. */
 function invalid(...issues: Issue[]): Expected {
   const fields = [...new Set(issues.map((i) => String(i.path[0])))];
@@ -248,7 +229,7 @@ const SHARING_FORBIDDEN = refusedWith('FORBIDDEN', 'Only administrators can enab
 const STALE = refusedWith('CONFLICT', 'Precondition Failed');
 
 // ---------------------------------------------------------------------------------------------
-// Accepted updates (the same table as the REST file, in camelCase)
+// The accepted updates of ./cases/update.cases, in camelCase
 // ---------------------------------------------------------------------------------------------
 
 interface ChangeCase {
@@ -260,169 +241,17 @@ interface ChangeCase {
   key?: KeyEffect;
 }
 
-const long = (n: number, ch = 'a') => ch.repeat(n);
-const URL_2048 = `https://example.com/${long(2048 - 'https://example.com/'.length)}`;
-const SIXTY_FOUR = Array.from({ length: 64 }, (_, i) => `ability-${i}`);
-
-const CHANGE_CASES: ChangeCase[] = [
-  { name: 'a field left out is not changed (only modelName moves)', input: { modelName: 'gpt-4.1' }, changes: { modelName: 'gpt-4.1' } },
-  { name: 'an empty input changes nothing', input: {}, changes: {} },
-  { name: 'null clears baseUrl', input: { baseUrl: null }, changes: { baseUrl: null } },
-  { name: 'null clears temperature', input: { temperature: null }, changes: { temperature: null } },
-  { name: 'null clears dimension', input: { dimension: null }, changes: { dimension: null } },
-  { name: 'null clears description', input: { description: null }, changes: { description: null } },
-  { name: 'null clears abilities', input: { abilities: null }, changes: { abilities: null } },
-  { name: 'null for apiKey removes the stored key', input: { apiKey: null }, changes: { hasApiKey: false }, key: 'removed' },
-  { name: 'null for apiKey without a stored key is no change', create: { apiKey: null }, input: { apiKey: null }, changes: {} },
-  { name: 'null for a field already null is no change', create: { baseUrl: null }, input: { baseUrl: null }, changes: {} },
-  {
-    name: 'null clears every nullable field at once',
-    input: { baseUrl: null, temperature: null, dimension: null, description: null, abilities: null, apiKey: null },
-    changes: { baseUrl: null, temperature: null, dimension: null, description: null, abilities: null, hasApiKey: false },
-    key: 'removed',
-  },
-  { name: 'an empty apiKey keeps the stored key (no change)', input: { apiKey: '' }, changes: {} },
-  { name: 'a blank apiKey keeps the stored key (no change)', input: { apiKey: '   \t ' }, changes: {} },
-  {
-    name: 'a blank apiKey beside a real change keeps the stored key',
-    input: { apiKey: '', temperature: 1.2 },
-    changes: { temperature: 1.2 },
-  },
-  { name: 'apiKey equal to the stored key is no change', input: { apiKey: STORED_KEY }, changes: {} },
-  { name: 'apiKey equal to the stored key after trimming is no change', input: { apiKey: `  ${STORED_KEY}  ` }, changes: {} },
-  {
-    name: 'a different apiKey replaces the stored one',
-    input: { apiKey: 'sk-rotated-9999' },
-    changes: {},
-    key: { replacedWith: 'sk-rotated-9999' },
-  },
-  {
-    name: 'an apiKey on a model without one stores it',
-    create: { apiKey: null },
-    input: { apiKey: 'sk-first-key-7777' },
-    changes: { hasApiKey: true },
-    key: { replacedWith: 'sk-first-key-7777' },
-  },
-  {
-    name: 'modelProvider is trimmed and lower-cased',
-    input: { modelProvider: '  OpenRouter  ' },
-    changes: { modelProvider: 'openrouter' },
-  },
-  { name: 'modelProvider equal after lower-casing is no change', input: { modelProvider: ' OPENAI ' }, changes: {} },
-  { name: 'modelName is trimmed, case kept', input: { modelName: '  GPT-4o-Mini  ' }, changes: { modelName: 'GPT-4o-Mini' } },
-  { name: 'modelName equal after trimming is no change', input: { modelName: ' gpt-4o ' }, changes: {} },
-  { name: 'baseUrl is trimmed', input: { baseUrl: '  http://localhost:11434/v1  ' }, changes: { baseUrl: 'http://localhost:11434/v1' } },
-  { name: 'category is trimmed and lower-cased (" LLM " is llm: no change)', input: { category: ' LLM ' }, changes: {} },
-  { name: 'description is kept as given (spaces too)', input: { description: '  spaced  ' }, changes: { description: '  spaced  ' } },
-  { name: 'an empty description is a description', input: { description: '' }, changes: { description: '' } },
-  {
-    name: 'abilities: duplicates removed, order kept',
-    input: { abilities: ['tools', 'chat', 'tools', 'vision', 'chat'] },
-    changes: { abilities: ['tools', 'chat', 'vision'] },
-  },
-  { name: 'abilities: items are trimmed before duplicates go', input: { abilities: [' chat ', 'chat'] }, changes: { abilities: ['chat'] } },
-  { name: 'abilities: the same list is no change', input: { abilities: ['chat', 'vision'] }, changes: {} },
-  { name: 'abilities: the same list with duplicates is no change', input: { abilities: ['chat', 'chat', 'vision'] }, changes: {} },
-  {
-    name: 'abilities: a new order is a change (unshared model)',
-    input: { abilities: ['vision', 'chat'] },
-    changes: { abilities: ['vision', 'chat'] },
-  },
-  { name: 'abilities: an llm may have an empty list', input: { abilities: [] }, changes: { abilities: [] } },
-  {
-    name: 'abilities: an llm may have any abilities',
-    input: { abilities: ['anything-goes', 'generate', 'embedding', 'rerank', 'tts'] },
-    changes: { abilities: ['anything-goes', 'generate', 'embedding', 'rerank', 'tts'] },
-  },
-  { name: 'abilities: 64 items are allowed', input: { abilities: SIXTY_FOUR }, changes: { abilities: SIXTY_FOUR } },
-  {
-    name: 'abilities: 64 items as sent, duplicates removed after counting',
-    input: { abilities: [...SIXTY_FOUR.slice(0, 60), 'ability-0', 'ability-1', 'ability-2', 'ability-3'] },
-    changes: { abilities: SIXTY_FOUR.slice(0, 60) },
-  },
-  {
-    name: 'abilities: an item of 64 characters is allowed',
-    input: { abilities: [long(64, 'x')] },
-    changes: { abilities: [long(64, 'x')] },
-  },
-  {
-    name: 'abilities: a single string is a one-item list (GraphQL list coercion)',
-    input: { abilities: 'chat' },
-    changes: { abilities: ['chat'] },
-  },
-  {
-    name: 'category and abilities changed together (llm chat → embedding)',
-    input: { category: 'embedding', abilities: ['embedding'] },
-    changes: { category: 'embedding', abilities: ['embedding'] },
-  },
-  {
-    name: 'category change with stored abilities null needs no abilities',
-    create: { abilities: null },
-    input: { category: 'embedding' },
-    changes: { category: 'embedding' },
-  },
-  {
-    name: 'category given as " Rerank " with rerank abilities',
-    input: { category: ' Rerank ', abilities: ['rerank'] },
-    changes: { category: 'rerank', abilities: ['rerank'] },
-  },
-  {
-    name: 'image: generate and edit',
-    input: { category: 'image', abilities: ['generate', 'edit'] },
-    changes: { category: 'image', abilities: ['generate', 'edit'] },
-  },
-  { name: 'image: edit alone', input: { category: 'image', abilities: ['edit'] }, changes: { category: 'image', abilities: ['edit'] } },
-  {
-    name: 'speech: asr and tts',
-    input: { category: 'speech', abilities: ['tts', 'asr'] },
-    changes: { category: 'speech', abilities: ['tts', 'asr'] },
-  },
-  {
-    name: 'video: generate',
-    input: { category: 'video', abilities: ['generate'] },
-    changes: { category: 'video', abilities: ['generate'] },
-  },
-  {
-    name: 'a constrained category may clear its abilities (null)',
-    create: { category: 'embedding', abilities: ['embedding'] },
-    input: { abilities: null },
-    changes: { abilities: null },
-  },
-  {
-    name: 'back to llm keeps constrained abilities',
-    create: { category: 'embedding', abilities: ['embedding'] },
-    input: { category: 'llm' },
-    changes: { category: 'llm' },
-  },
-  {
-    name: 'an abilities-only update is checked against the stored category',
-    create: { category: 'speech', abilities: ['asr'] },
-    input: { abilities: ['asr', 'tts'] },
-    changes: { abilities: ['asr', 'tts'] },
-  },
-  { name: 'temperature 0 is allowed', input: { temperature: 0 }, changes: { temperature: 0 } },
-  { name: 'temperature 2 is allowed', input: { temperature: 2 }, changes: { temperature: 2 } },
-  { name: 'dimension 1 is allowed', input: { dimension: 1 }, changes: { dimension: 1 } },
-  { name: 'dimension 65536 is allowed', input: { dimension: 65536 }, changes: { dimension: 65536 } },
-  { name: 'baseUrl of exactly 2048 characters is allowed', input: { baseUrl: URL_2048 }, changes: { baseUrl: URL_2048 } },
-  { name: 'description of 4000 characters is allowed', input: { description: long(4000) }, changes: { description: long(4000) } },
-  {
-    name: 'modelProvider of 128 characters is allowed',
-    input: { modelProvider: long(128, 'p') },
-    changes: { modelProvider: long(128, 'p') },
-  },
-  { name: 'modelName of 256 characters is allowed', input: { modelName: long(256, 'N') }, changes: { modelName: long(256, 'N') } },
-  {
-    name: 'every field re-sent with its stored value is no change',
-    input: { ...BASE, category: 'llm', shareWithUsers: false },
-    changes: {},
-  },
-  { name: 'shareWithUsers false on an unshared model is no change', input: { shareWithUsers: false }, changes: {} },
-];
+const CHANGE_CASES: ChangeCase[] = CASES.filter((c) => c.only !== 'rest').map(({ name, create, input, changes, key }) => ({
+  name: caseName(name, 'graphql'),
+  create,
+  input,
+  changes,
+  key,
+}));
 
 describe.each(MODES)('accepted updates, input as %s', (mode) => {
   it.each(CHANGE_CASES)('$name', async ({ create, input, changes, key }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     if (Object.keys(changes).length === 0 && (key ?? 'kept') === 'kept') await expectNoChange(model.modelId, input, { mode });
     else await expectApplied(model.modelId, input, changes, { mode, key });
   });
@@ -434,7 +263,7 @@ describe('omitted versus explicit null', () => {
   }`;
 
   it('an input field bound to a variable that is not provided is left out (unchanged)', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const before = await view(model.modelId);
     const beforeRow = stored(model.modelId);
     const res = await gql(server.url, PARTIAL, { id: model.modelId }, alice());
@@ -443,7 +272,7 @@ describe('omitted versus explicit null', () => {
   });
 
   it('the same field bound to a variable that is null is cleared; the other one stays', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const before = await view(model.modelId);
     await sleep(5);
     const res = await gql(server.url, PARTIAL, { id: model.modelId, b: null }, alice());
@@ -452,20 +281,20 @@ describe('omitted versus explicit null', () => {
   });
 
   it('a variable with a value applies it', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const res = await gql(server.url, PARTIAL, { id: model.modelId, t: 1.1 }, alice());
     expect(res.body.data.updateModel).toMatchObject({ baseUrl: 'https://api.example.com/v1', temperature: 1.1, version: 2 });
   });
 
   it.each(MODES)('input as %s: {} leaves everything, {temperature: null} clears only temperature', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.modelId, {}, { mode });
     await expectApplied(model.modelId, { temperature: null }, { temperature: null }, { mode });
     expect(stored(model.modelId)).toMatchObject({ base_url: 'https://api.example.com/v1', dimension: 1536, description: 'A chat model' });
   });
 
   it('a new apiKey is stored encrypted: the plaintext is in no column, no database file and no log line', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = 'sk-PLAINTEXT-never-stored-gql-4242';
     await expectApplied(model.modelId, { apiKey: secret }, {}, { key: { replacedWith: secret } });
     for (const value of Object.values(stored(model.modelId))) expect(String(value)).not.toContain(secret);
@@ -490,207 +319,34 @@ interface RefusalCase {
   variablesOnly?: boolean;
 }
 
-const STRING_TYPE = 'Input should be a valid string';
-const tooLong = (path: (string | number)[], max: number) => issue(path, `String should have at most ${max} characters`, 'string_too_long');
-const tooShort = (path: (string | number)[]) => issue(path, 'String should have at least 1 character', 'string_too_short');
-const SIXTY_FIVE = Array.from({ length: 65 }, (_, i) => `a${i}`);
-const NOT_NUMBER = 'Float cannot represent non numeric value.';
-const NOT_INT = 'Int cannot represent non-integer value.';
-const NOT_STRING = 'String cannot represent a non string value.';
-const NOT_BOOL = 'Boolean cannot represent a non boolean value.';
+function graphqlOutcome(outcome: Outcome): { expected: Expected; variablesOnly?: boolean } {
+  if ('invalid' in outcome) return { expected: invalid(...outcome.invalid) };
+  if ('typeError' in outcome) {
+    const [field, index] = outcome.typeError.path;
+    const at = index === undefined ? String(field) : `${field}[${index}]`;
+    return { expected: coercion(String(field), outcome.graphqlReason, at), variablesOnly: true };
+  }
+  return { expected: executionError(outcome.badRequest, { code: 'BAD_USER_INPUT', fields: [outcome.field] }) };
+}
 
-const REFUSAL_CASES: RefusalCase[] = [
-  { name: 'null category', input: { category: null }, expected: invalid(issue(['category'], STRING_TYPE, 'string_type')) },
-  { name: 'null modelProvider', input: { modelProvider: null }, expected: invalid(issue(['modelProvider'], STRING_TYPE, 'string_type')) },
-  { name: 'null modelName', input: { modelName: null }, expected: invalid(issue(['modelName'], STRING_TYPE, 'string_type')) },
-  {
-    name: 'null shareWithUsers',
-    input: { shareWithUsers: null },
-    expected: invalid(issue(['shareWithUsers'], 'Input should be a valid boolean', 'bool_type')),
-  },
-  {
-    name: 'null category beside a valid change: the valid change is not applied either',
-    input: { category: null, modelName: 'other-name', temperature: 0.1 },
-    expected: invalid(issue(['category'], STRING_TYPE, 'string_type')),
-  },
-  {
-    name: 'temperature negative',
-    input: { temperature: -0.1 },
-    expected: invalid(issue(['temperature'], 'Input should be greater than or equal to 0', 'greater_than_equal')),
-  },
-  {
-    name: 'temperature above 2',
-    input: { temperature: 2.01 },
-    expected: invalid(issue(['temperature'], 'Input should be less than or equal to 2', 'less_than_equal')),
-  },
-  { name: 'temperature as a string', input: { temperature: '0.5' }, expected: coercion('temperature', NOT_NUMBER), variablesOnly: true },
-  { name: 'temperature as a boolean', input: { temperature: true }, expected: coercion('temperature', NOT_NUMBER), variablesOnly: true },
-  {
-    name: 'dimension 0',
-    input: { dimension: 0 },
-    expected: invalid(issue(['dimension'], 'Input should be greater than or equal to 1', 'greater_than_equal')),
-  },
-  {
-    name: 'dimension 65537',
-    input: { dimension: 65537 },
-    expected: invalid(issue(['dimension'], 'Input should be less than or equal to 65536', 'less_than_equal')),
-  },
-  { name: 'dimension 1.5', input: { dimension: 1.5 }, expected: coercion('dimension', NOT_INT), variablesOnly: true },
-  { name: 'dimension as a string', input: { dimension: '1024' }, expected: coercion('dimension', NOT_INT), variablesOnly: true },
-  {
-    name: 'baseUrl that is not a URL',
-    input: { baseUrl: 'not a url' },
-    expected: invalid(issue(['baseUrl'], 'Input should be a valid URL', 'url_parsing')),
-  },
-  {
-    name: 'baseUrl with ftp://',
-    input: { baseUrl: 'ftp://files.example.com/models' },
-    expected: invalid(issue(['baseUrl'], "URL scheme should be 'http' or 'https'", 'url_scheme')),
-  },
-  {
-    name: 'baseUrl with javascript:',
-    input: { baseUrl: 'javascript:alert(1)' },
-    expected: invalid(issue(['baseUrl'], "URL scheme should be 'http' or 'https'", 'url_scheme')),
-  },
-  {
-    name: 'baseUrl relative',
-    input: { baseUrl: '/v1/chat/completions' },
-    expected: invalid(issue(['baseUrl'], 'Input should be a valid URL', 'url_parsing')),
-  },
-  {
-    name: 'baseUrl without a scheme',
-    input: { baseUrl: 'api.example.com/v1' },
-    expected: invalid(issue(['baseUrl'], 'Input should be a valid URL', 'url_parsing')),
-  },
-  { name: 'baseUrl of 2049 characters', input: { baseUrl: `${URL_2048}b` }, expected: invalid(tooLong(['baseUrl'], 2048)) },
-  { name: 'baseUrl empty', input: { baseUrl: '' }, expected: invalid(tooShort(['baseUrl'])) },
-  { name: 'description of 4001 characters', input: { description: long(4001) }, expected: invalid(tooLong(['description'], 4000)) },
-  { name: 'description as a number', input: { description: 42 }, expected: coercion('description', NOT_STRING), variablesOnly: true },
-  { name: 'modelProvider of 129 characters', input: { modelProvider: long(129, 'p') }, expected: invalid(tooLong(['modelProvider'], 128)) },
-  { name: 'modelProvider blank', input: { modelProvider: '   ' }, expected: invalid(tooShort(['modelProvider'])) },
-  { name: 'modelProvider empty', input: { modelProvider: '' }, expected: invalid(tooShort(['modelProvider'])) },
-  { name: 'modelName of 257 characters', input: { modelName: long(257, 'N') }, expected: invalid(tooLong(['modelName'], 256)) },
-  { name: 'modelName blank', input: { modelName: ' \t ' }, expected: invalid(tooShort(['modelName'])) },
-  { name: 'category as a number', input: { category: 5 }, expected: coercion('category', NOT_STRING), variablesOnly: true },
-  { name: 'apiKey as a number', input: { apiKey: 12345 }, expected: coercion('apiKey', NOT_STRING), variablesOnly: true },
-  { name: 'apiKey of 4097 characters', input: { apiKey: long(4097, 'k') }, expected: invalid(tooLong(['apiKey'], 4096)) },
-  {
-    name: 'shareWithUsers as a string',
-    input: { shareWithUsers: 'true' },
-    expected: coercion('shareWithUsers', NOT_BOOL),
-    variablesOnly: true,
-  },
-  {
-    name: 'abilities: 65 items',
-    input: { abilities: SIXTY_FIVE },
-    expected: invalid(issue(['abilities'], 'List should have at most 64 items after validation, not 65', 'too_long')),
-  },
-  {
-    name: 'abilities: 65 items counted as sent (duplicates included)',
-    input: { abilities: [...SIXTY_FOUR, 'ability-0'] },
-    expected: invalid(issue(['abilities'], 'List should have at most 64 items after validation, not 65', 'too_long')),
-  },
-  {
-    name: 'abilities: an item of 65 characters',
-    input: { abilities: ['chat', long(65, 'x')] },
-    expected: invalid(tooLong(['abilities', 1], 64)),
-  },
-  { name: 'abilities: an empty item', input: { abilities: ['chat', ''] }, expected: invalid(tooShort(['abilities', 1])) },
-  { name: 'abilities: a blank item', input: { abilities: ['  '] }, expected: invalid(tooShort(['abilities', 0])) },
-  {
-    name: 'abilities: a non-string item',
-    input: { abilities: ['chat', 7] },
-    expected: coercion('abilities', NOT_STRING, 'abilities[1]'),
-    variablesOnly: true,
-  },
-  {
-    name: 'several problems are reported together',
-    input: { dimension: 0, modelName: null, temperature: 3 },
-    expected: invalid(
-      issue(['modelName'], STRING_TYPE, 'string_type'),
-      issue(['temperature'], 'Input should be less than or equal to 2', 'less_than_equal'),
-      issue(['dimension'], 'Input should be greater than or equal to 1', 'greater_than_equal'),
-    ),
-  },
-  {
-    name: 'category → embedding while the stored abilities are chat abilities',
-    input: { category: 'embedding' },
-    expected: invalid(
-      issue(
-        ['abilities'],
-        "Value error, abilities of category 'embedding' may only be 'embedding'; not allowed: 'chat', 'vision'",
-        'value_error',
-      ),
-    ),
-  },
-  {
-    name: 'category → rerank with embedding abilities given',
-    input: { category: 'rerank', abilities: ['embedding'] },
-    expected: invalid(
-      issue(['abilities'], "Value error, abilities of category 'rerank' may only be 'rerank'; not allowed: 'embedding'", 'value_error'),
-    ),
-  },
-  {
-    name: 'embedding model: abilities rerank',
-    create: { category: 'embedding', abilities: ['embedding'] },
-    input: { abilities: ['embedding', 'rerank'] },
-    expected: invalid(
-      issue(['abilities'], "Value error, abilities of category 'embedding' may only be 'embedding'; not allowed: 'rerank'", 'value_error'),
-    ),
-  },
-  {
-    name: 'image model: abilities tts',
-    create: { category: 'image', abilities: ['generate'] },
-    input: { abilities: ['generate', 'tts'] },
-    expected: invalid(
-      issue(['abilities'], "Value error, abilities of category 'image' may only be 'generate', 'edit'; not allowed: 'tts'", 'value_error'),
-    ),
-  },
-  {
-    name: 'speech model: abilities generate',
-    create: { category: 'speech', abilities: ['asr'] },
-    input: { abilities: ['generate'] },
-    expected: invalid(
-      issue(['abilities'], "Value error, abilities of category 'speech' may only be 'asr', 'tts'; not allowed: 'generate'", 'value_error'),
-    ),
-  },
-  {
-    name: 'video model: abilities edit',
-    create: { category: 'video', abilities: ['generate'] },
-    input: { abilities: ['edit'] },
-    expected: invalid(
-      issue(['abilities'], "Value error, abilities of category 'video' may only be 'generate'; not allowed: 'edit'", 'value_error'),
-    ),
-  },
-  ...(['embedding', 'rerank', 'image', 'speech', 'video'] as const).map((category): RefusalCase => ({
-    name: `${category} model: an empty abilities list`,
-    create: { category, abilities: null },
-    input: { abilities: [] },
-    expected: invalid(issue(['abilities'], `Value error, abilities of category '${category}' may not be empty`, 'value_error')),
-  })),
-  {
-    name: 'category → image with an empty abilities list',
-    input: { category: 'image', abilities: [] },
-    expected: invalid(issue(['abilities'], "Value error, abilities of category 'image' may not be empty", 'value_error')),
-  },
-  {
-    name: 'unknown category',
-    input: { category: 'audio' },
-    expected: executionError('Invalid model category', { code: 'BAD_USER_INPUT', fields: ['category'] }),
-  },
-];
+const REFUSAL_CASES: RefusalCase[] = REFUSALS.filter((c) => c.only !== 'rest').map(({ name, create, input, outcome }) => ({
+  name: caseName(name, 'graphql'),
+  create,
+  input,
+  ...graphqlOutcome(outcome),
+}));
 
 describe.each(MODES)('refused updates change nothing, input as %s', (mode) => {
   const cases = REFUSAL_CASES.filter((c) => mode === 'variables' || !c.variablesOnly);
   it.each(cases)('$name', async ({ create, input, expected }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     await expectRefused(model.modelId, input, expected, { mode });
   });
 });
 
 describe('a refused variable never echoes its value', () => {
   it('an apiKey beside a wrongly typed field stays out of the error', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = 'sk-ECHO-CHECK-31337';
     const res = await expectRefused(model.modelId, { apiKey: secret, temperature: 'hot' }, coercion('temperature', NOT_NUMBER));
     expect(res.text).not.toContain(secret);
@@ -718,7 +374,7 @@ describe('fields that are not input fields are rejected at validation', () => {
   it.each(Object.entries(NON_INPUT))(
     '%s in the input variable: HTTP 400 BAD_USER_INPUT naming it, nothing changes',
     async (field, value) => {
-      const model = await createModel();
+      const model = await createFromBase();
       const beforeRow = stored(model.modelId);
       const res = await update(model.modelId, { description: 'not applied', [field]: value });
       expect(res.status).toBe(400);
@@ -734,7 +390,7 @@ describe('fields that are not input fields are rejected at validation', () => {
   );
 
   it('an unknown field beside an apiKey: the key is not echoed', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = 'sk-ECHO-CHECK-unknown-field';
     const res = await expectRefused(
       model.modelId,
@@ -755,7 +411,7 @@ describe('fields that are not input fields are rejected at validation', () => {
   });
 
   it('written inline: HTTP 400 BAD_USER_INPUT naming each field, nothing changes', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const beforeRow = stored(model.modelId);
     const seen: unknown[] = [];
     for (const [field, value] of Object.entries(NON_INPUT)) {
@@ -778,7 +434,7 @@ describe('fields that are not input fields are rejected at validation', () => {
 
 describe('optimistic concurrency (expectedVersion)', () => {
   it.each(MODES)('input as %s: a matching expectedVersion applies the update, version +1', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     const after = await expectApplied(model.modelId, { temperature: 1.5 }, { temperature: 1.5 }, { mode, expectedVersion: 1 });
     expect(after.version).toBe(2);
     const next = await expectApplied(model.modelId, { temperature: 1.6 }, { temperature: 1.6 }, { mode, expectedVersion: 2 });
@@ -786,32 +442,32 @@ describe('optimistic concurrency (expectedVersion)', () => {
   });
 
   it.each(MODES)('input as %s: a stale expectedVersion is CONFLICT and changes nothing', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(model.modelId, { description: 'lost?' }, STALE, { mode, expectedVersion: 1 });
     await expectRefused(model.modelId, { description: 'lost?' }, STALE, { mode, expectedVersion: 3 });
   });
 
   it('a stale expectedVersion on a no-op input is still CONFLICT', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(model.modelId, {}, STALE, { expectedVersion: 1 });
   });
 
   it('a matching expectedVersion on a no-op input answers the model without a bump', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.modelId, { description: 'A chat model' }, { expectedVersion: 1 });
   });
 
   it('expectedVersion: null applies the update without a check', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.modelId, { description: 'v2' }, { description: 'v2' });
     await expectApplied(model.modelId, { description: 'v3' }, { description: 'v3' }, { expectedVersion: null });
     await expectApplied(model.modelId, { description: 'v4' }, { description: 'v4' }, { expectedVersion: null, mode: 'inline' });
   });
 
   it('invalid input wins over a stale expectedVersion (BAD_USER_INPUT)', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.modelId,
       { temperature: -1 },
@@ -821,7 +477,7 @@ describe('optimistic concurrency (expectedVersion)', () => {
   });
 
   it('concurrent updates with the same expectedVersion: exactly one wins, the others get CONFLICT', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => update(model.modelId, { description: `writer ${i}` }, { expectedVersion: 1 })),
     );
@@ -833,7 +489,7 @@ describe('optimistic concurrency (expectedVersion)', () => {
   });
 
   it('concurrent updates without expectedVersion never lose a write', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const inputs: Input[] = [
       { temperature: 0.3 },
       { dimension: 64 },
@@ -944,12 +600,12 @@ describe('shared-model lock', () => {
 
 describe('sharing permission', () => {
   it.each(MODES)('input as %s: a non-admin owner enabling sharing → FORBIDDEN, nothing changes', async (mode) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.modelId, { shareWithUsers: true, temperature: 0.1 }, SHARING_FORBIDDEN, { mode });
   });
 
   it('an admin may enable sharing on a model of another user', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const after = await expectApplied(model.modelId, { shareWithUsers: true }, { isShared: true }, { token: admin() });
     expect(after).toMatchObject({ isOwner: false, canEdit: true, canDelete: true });
     expect((await view(model.modelId, bob())).modelId).toBe(model.modelId);
@@ -982,7 +638,7 @@ describe('sharing permission', () => {
     });
 
     it('the owner may share their own model, and turn it off again', async () => {
-      const model = await createModel({}, alice(), owners);
+      const model = await createFromBase({}, alice(), owners);
       await expectApplied(model.modelId, { shareWithUsers: true }, { isShared: true }, { srv: owners });
       await expectRefused(model.modelId, { abilities: ['chat'] }, sharedLock('abilities'), { srv: owners });
       await expectApplied(model.modelId, { shareWithUsers: false }, { isShared: false }, { srv: owners });

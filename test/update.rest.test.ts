@@ -1,29 +1,31 @@
 /**
  * The contract's "Update" section over REST: `PUT /api/models/{model_id}` with snake_case bodies and
- * FastAPI's error shapes. The same cases run over GraphQL in update.graphql.test.ts (camelCase).
+ * FastAPI's error shapes. The accepted and refused cases come from ./cases/update.cases, which
+ * update.graphql.test.ts runs over GraphQL (camelCase).
  * Every success checks the answer, the ETag and the stored row; every refusal checks that the
  * stored row did not change at all (version and updated_at included).
  */
+import {
+  BASE as CASE_BASE,
+  caseName,
+  CHANGE_CASES as CASES,
+  REFUSAL_CASES as REFUSALS,
+  REST_KEY,
+  restKeys,
+  STORED_KEY,
+  type Issue,
+  type KeyEffect,
+  type Outcome,
+} from './cases/update.cases';
 import { request, REST_KEYS, type HttpResult } from './helpers/http';
+import { createModel, storedRow } from './helpers/models';
 import { startServer, storedAtRest, type RunningServer } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
 
 type Body = Record<string, unknown>;
 type Row = Record<string, any>;
-/** What happens to the stored api_key ciphertext. */
-type KeyEffect = 'kept' | 'removed' | { replacedWith: string };
+const BASE: Body = restKeys(CASE_BASE);
 
-const STORED_KEY = 'sk-stored-key-0001';
-const BASE: Body = {
-  model_provider: 'openai',
-  model_name: 'gpt-4o',
-  api_key: STORED_KEY,
-  base_url: 'https://api.example.com/v1',
-  temperature: 0.7,
-  dimension: 1536,
-  description: 'A chat model',
-  abilities: ['chat', 'vision'],
-};
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const SHARED_LOCK = (fields: string) => ({ detail: `Cannot change ${fields} of a shared model. Un-share first.` });
 const SHARING_FORBIDDEN = { detail: 'Only administrators can enable global sharing' };
@@ -48,15 +50,14 @@ function issue(loc: (string | number)[], msg: string, type: string) {
   return { loc: ['body', ...loc], msg, type };
 }
 
-async function createModel(overrides: Body = {}, token = alice(), srv = server): Promise<Body> {
-  const res = await request(srv.url, 'POST', '/api/models', { token, body: { model_id: newId(), ...BASE, ...overrides } });
-  if (res.status !== 200) throw new Error(`create failed: ${res.status} ${res.text}`);
-  return res.body;
+/** Alice's model from BASE (a fresh model_id), with the case's overrides. */
+function createFromBase(overrides: Body = {}, token = alice(), srv = server): Promise<Body> {
+  return createModel(srv, { model_id: newId(), ...BASE, ...overrides }, { token });
 }
 
 /** Alice's model, then shared by an admin (only admins may turn sharing on). */
 async function createShared(overrides: Body = {}): Promise<Body> {
-  const model = await createModel(overrides);
+  const model = await createFromBase(overrides);
   const res = await put(model.model_id as string, { share_with_users: true }, { token: admin() });
   expect(res.status).toBe(200);
   expect(res.body.is_shared).toBe(true);
@@ -64,12 +65,7 @@ async function createShared(overrides: Body = {}): Promise<Body> {
 }
 
 function stored(modelId: string, srv = server): Row {
-  const db = srv.db();
-  try {
-    return db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as Row;
-  } finally {
-    db.close();
-  }
+  return storedRow(srv, modelId)!;
 }
 
 interface PutOptions {
@@ -163,7 +159,7 @@ async function expectRefused(modelId: string, body: unknown, status: number, res
 }
 
 // ---------------------------------------------------------------------------------------------
-// The table of accepted updates (the GraphQL file runs the same cases in camelCase).
+// The accepted updates of ./cases/update.cases, as REST bodies.
 // ---------------------------------------------------------------------------------------------
 
 interface ChangeCase {
@@ -177,183 +173,23 @@ interface ChangeCase {
 }
 
 const long = (n: number, ch = 'a') => ch.repeat(n);
-const URL_2048 = `https://example.com/${long(2048 - 'https://example.com/'.length)}`;
-const SIXTY_FOUR = Array.from({ length: 64 }, (_, i) => `ability-${i}`);
 
-const CHANGE_CASES: ChangeCase[] = [
-  // a field left out is not changed
-  { name: 'a field left out is not changed (only model_name moves)', patch: { model_name: 'gpt-4.1' }, changes: { model_name: 'gpt-4.1' } },
-  { name: 'an empty body changes nothing', patch: {}, changes: {} },
-  // null clears a nullable field
-  { name: 'null clears base_url', patch: { base_url: null }, changes: { base_url: null } },
-  { name: 'null clears temperature', patch: { temperature: null }, changes: { temperature: null } },
-  { name: 'null clears dimension', patch: { dimension: null }, changes: { dimension: null } },
-  { name: 'null clears description', patch: { description: null }, changes: { description: null } },
-  { name: 'null clears abilities', patch: { abilities: null }, changes: { abilities: null } },
-  { name: 'null for api_key removes the stored key', patch: { api_key: null }, changes: {}, key: 'removed' },
-  { name: 'null for api_key without a stored key is no change', create: { api_key: null }, patch: { api_key: null }, changes: {} },
-  { name: 'null for a field already null is no change', create: { base_url: null }, patch: { base_url: null }, changes: {} },
-  {
-    name: 'null clears every nullable field at once',
-    patch: { base_url: null, temperature: null, dimension: null, description: null, abilities: null, api_key: null },
-    changes: { base_url: null, temperature: null, dimension: null, description: null, abilities: null },
-    key: 'removed',
-  },
-  // empty or blank api_key keeps the stored key
-  { name: 'an empty api_key keeps the stored key (no change)', patch: { api_key: '' }, changes: {} },
-  { name: 'a blank api_key keeps the stored key (no change)', patch: { api_key: '   \t ' }, changes: {} },
-  {
-    name: 'a blank api_key beside a real change keeps the stored key',
-    patch: { api_key: '', temperature: 1.2 },
-    changes: { temperature: 1.2 },
-  },
-  // setting api_key to the stored key is no change; another key is
-  { name: 'api_key equal to the stored key is no change', patch: { api_key: STORED_KEY }, changes: {} },
-  { name: 'api_key equal to the stored key after trimming is no change', patch: { api_key: `  ${STORED_KEY}  ` }, changes: {} },
-  {
-    name: 'a different api_key replaces the stored one',
-    patch: { api_key: 'sk-rotated-9999' },
-    changes: {},
-    key: { replacedWith: 'sk-rotated-9999' },
-  },
-  {
-    name: 'an api_key on a model without one stores it',
-    create: { api_key: null },
-    patch: { api_key: 'sk-first-key-7777' },
-    changes: {},
-    key: { replacedWith: 'sk-first-key-7777' },
-  },
-  // normalization
-  {
-    name: 'model_provider is trimmed and lower-cased',
-    patch: { model_provider: '  OpenRouter  ' },
-    changes: { model_provider: 'openrouter' },
-  },
-  { name: 'model_provider equal after lower-casing is no change', patch: { model_provider: ' OPENAI ' }, changes: {} },
-  { name: 'model_name is trimmed, case kept', patch: { model_name: '  GPT-4o-Mini  ' }, changes: { model_name: 'GPT-4o-Mini' } },
-  { name: 'model_name equal after trimming is no change', patch: { model_name: ' gpt-4o ' }, changes: {} },
-  {
-    name: 'base_url is trimmed',
-    patch: { base_url: '  http://localhost:11434/v1  ' },
-    changes: { base_url: 'http://localhost:11434/v1' },
-  },
-  { name: 'category is trimmed and lower-cased (" LLM " is llm: no change)', patch: { category: ' LLM ' }, changes: {} },
-  { name: 'description is kept as given (spaces too)', patch: { description: '  spaced  ' }, changes: { description: '  spaced  ' } },
-  { name: 'an empty description is a description', patch: { description: '' }, changes: { description: '' } },
-  // abilities: duplicates removed, order kept; llm is free
-  {
-    name: 'abilities: duplicates removed, order kept',
-    patch: { abilities: ['tools', 'chat', 'tools', 'vision', 'chat'] },
-    changes: { abilities: ['tools', 'chat', 'vision'] },
-  },
-  { name: 'abilities: items are trimmed before duplicates go', patch: { abilities: [' chat ', 'chat'] }, changes: { abilities: ['chat'] } },
-  { name: 'abilities: the same list is no change', patch: { abilities: ['chat', 'vision'] }, changes: {} },
-  { name: 'abilities: the same list with duplicates is no change', patch: { abilities: ['chat', 'chat', 'vision'] }, changes: {} },
-  {
-    name: 'abilities: a new order is a change (unshared model)',
-    patch: { abilities: ['vision', 'chat'] },
-    changes: { abilities: ['vision', 'chat'] },
-  },
-  { name: 'abilities: an llm may have an empty list', patch: { abilities: [] }, changes: { abilities: [] } },
-  {
-    name: 'abilities: an llm may have any abilities',
-    patch: { abilities: ['anything-goes', 'generate', 'embedding', 'rerank', 'tts'] },
-    changes: { abilities: ['anything-goes', 'generate', 'embedding', 'rerank', 'tts'] },
-  },
-  { name: 'abilities: 64 items are allowed', patch: { abilities: SIXTY_FOUR }, changes: { abilities: SIXTY_FOUR } },
-  {
-    name: 'abilities: 64 items as sent, duplicates removed after counting',
-    patch: { abilities: [...SIXTY_FOUR.slice(0, 60), 'ability-0', 'ability-1', 'ability-2', 'ability-3'] },
-    changes: { abilities: SIXTY_FOUR.slice(0, 60) },
-  },
-  {
-    name: 'abilities: an item of 64 characters is allowed',
-    patch: { abilities: [long(64, 'x')] },
-    changes: { abilities: [long(64, 'x')] },
-  },
-  // abilities are checked against the category after the update
-  {
-    name: 'category and abilities changed together (llm chat → embedding)',
-    patch: { category: 'embedding', abilities: ['embedding'] },
-    changes: { category: 'embedding', abilities: ['embedding'] },
-  },
-  {
-    name: 'category change with stored abilities null needs no abilities',
-    create: { abilities: null },
-    patch: { category: 'embedding' },
-    changes: { category: 'embedding' },
-  },
-  {
-    name: 'category given as " Rerank " with rerank abilities',
-    patch: { category: ' Rerank ', abilities: ['rerank'] },
-    changes: { category: 'rerank', abilities: ['rerank'] },
-  },
-  {
-    name: 'image: generate and edit',
-    patch: { category: 'image', abilities: ['generate', 'edit'] },
-    changes: { category: 'image', abilities: ['generate', 'edit'] },
-  },
-  { name: 'image: edit alone', patch: { category: 'image', abilities: ['edit'] }, changes: { category: 'image', abilities: ['edit'] } },
-  {
-    name: 'speech: asr and tts',
-    patch: { category: 'speech', abilities: ['tts', 'asr'] },
-    changes: { category: 'speech', abilities: ['tts', 'asr'] },
-  },
-  {
-    name: 'video: generate',
-    patch: { category: 'video', abilities: ['generate'] },
-    changes: { category: 'video', abilities: ['generate'] },
-  },
-  {
-    name: 'a constrained category may clear its abilities (null)',
-    create: { category: 'embedding', abilities: ['embedding'] },
-    patch: { abilities: null },
-    changes: { abilities: null },
-  },
-  {
-    name: 'back to llm keeps constrained abilities',
-    create: { category: 'embedding', abilities: ['embedding'] },
-    patch: { category: 'llm' },
-    changes: { category: 'llm' },
-  },
-  {
-    name: 'an abilities-only update is checked against the stored category',
-    create: { category: 'speech', abilities: ['asr'] },
-    patch: { abilities: ['asr', 'tts'] },
-    changes: { abilities: ['asr', 'tts'] },
-  },
-  // range boundaries that are inside
-  { name: 'temperature 0 is allowed', patch: { temperature: 0 }, changes: { temperature: 0 } },
-  { name: 'temperature 2 is allowed', patch: { temperature: 2 }, changes: { temperature: 2 } },
-  { name: 'dimension 1 is allowed', patch: { dimension: 1 }, changes: { dimension: 1 } },
-  { name: 'dimension 65536 is allowed', patch: { dimension: 65536 }, changes: { dimension: 65536 } },
-  { name: 'base_url of exactly 2048 characters is allowed', patch: { base_url: URL_2048 }, changes: { base_url: URL_2048 } },
-  { name: 'description of 4000 characters is allowed', patch: { description: long(4000) }, changes: { description: long(4000) } },
-  {
-    name: 'model_provider of 128 characters is allowed',
-    patch: { model_provider: long(128, 'p') },
-    changes: { model_provider: long(128, 'p') },
-  },
-  { name: 'model_name of 256 characters is allowed', patch: { model_name: long(256, 'N') }, changes: { model_name: long(256, 'N') } },
-  // a no-op update
-  {
-    name: 'every field re-sent with its stored value is no change',
-    patch: { ...BASE, category: 'llm', share_with_users: false },
-    changes: {},
-  },
-  { name: 'share_with_users false on an unshared model is no change', patch: { share_with_users: false }, changes: {} },
-];
+/** REST answers no hasApiKey: the key's effect is checked on the stored ciphertext instead. */
+const CHANGE_CASES: ChangeCase[] = CASES.filter((c) => c.only !== 'graphql').map(({ name, create, input, changes, key }) => {
+  const { hasApiKey: _hasApiKey, ...restChanges } = changes;
+  return { name: caseName(name, 'rest'), create: create && restKeys(create), patch: restKeys(input), changes: restKeys(restChanges), key };
+});
 
 describe('accepted updates (JSON Merge Patch)', () => {
   it.each(CHANGE_CASES)('$name', async ({ create, patch, changes, key }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     const modelId = model.model_id as string;
     if (Object.keys(changes).length === 0 && (key ?? 'kept') === 'kept') await expectNoChange(modelId, patch);
     else await expectApplied(modelId, patch, changes, { key });
   });
 
   it('a new api_key is stored encrypted: the plaintext is in no column, no database file and no log line', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const secret = 'sk-PLAINTEXT-never-stored-4242';
     await expectApplied(modelId, { api_key: secret }, {}, { key: { replacedWith: secret } });
@@ -368,7 +204,7 @@ describe('accepted updates (JSON Merge Patch)', () => {
   });
 
   it('null api_key clears the key, and the model reports no key through GraphQL', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectApplied(modelId, { api_key: null }, {}, { key: 'removed' });
     const res = await request(server.url, 'POST', '/graphql', {
@@ -379,14 +215,14 @@ describe('accepted updates (JSON Merge Patch)', () => {
   });
 
   it('the stored key survives a blank api_key: setting the original key afterwards is still no change', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectNoChange(modelId, { api_key: '' });
     await expectNoChange(modelId, { api_key: STORED_KEY });
   });
 
   it('a no-op update after a real one keeps the bumped version and ETag', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const changed = await expectApplied(modelId, { temperature: 0.1 }, { temperature: 0.1 });
     expect(changed.headers.get('etag')).toBe('"2"');
@@ -396,7 +232,7 @@ describe('accepted updates (JSON Merge Patch)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The table of refused updates: status and body exactly, nothing stored changes.
+// The refused updates of ./cases/update.cases: status and body exactly, nothing stored changes.
 // ---------------------------------------------------------------------------------------------
 
 interface RefusalCase {
@@ -407,272 +243,32 @@ interface RefusalCase {
   body: unknown;
 }
 
-const STRING_TYPE = 'Input should be a valid string';
+const detail = (...issues: unknown[]) => ({ detail: issues });
+const restIssue = ({ path: [field, ...rest], msg, type }: Issue) => issue([REST_KEY[field!]!, ...rest], msg, type);
 const too = (field: string | (string | number)[], max: number) =>
   issue(Array.isArray(field) ? field : [field], `String should have at most ${max} characters`, 'string_too_long');
-const tooShort = (field: string | (string | number)[]) =>
-  issue(Array.isArray(field) ? field : [field], 'String should have at least 1 character', 'string_too_short');
-const detail = (...issues: unknown[]) => ({ detail: issues });
-const SIXTY_FIVE = Array.from({ length: 65 }, (_, i) => `a${i}`);
 
-const REFUSAL_CASES: RefusalCase[] = [
-  // null for a required field
-  { name: 'null category', patch: { category: null }, status: 422, body: detail(issue(['category'], STRING_TYPE, 'string_type')) },
-  {
-    name: 'null model_provider',
-    patch: { model_provider: null },
-    status: 422,
-    body: detail(issue(['model_provider'], STRING_TYPE, 'string_type')),
-  },
-  { name: 'null model_name', patch: { model_name: null }, status: 422, body: detail(issue(['model_name'], STRING_TYPE, 'string_type')) },
-  {
-    name: 'null share_with_users',
-    patch: { share_with_users: null },
-    status: 422,
-    body: detail(issue(['share_with_users'], 'Input should be a valid boolean', 'bool_type')),
-  },
-  {
-    name: 'null category beside a valid change: the valid change is not applied either',
-    patch: { category: null, model_name: 'other-name', temperature: 0.1 },
-    status: 422,
-    body: detail(issue(['category'], STRING_TYPE, 'string_type')),
-  },
-  // temperature
-  {
-    name: 'temperature negative',
-    patch: { temperature: -0.1 },
-    status: 422,
-    body: detail(issue(['temperature'], 'Input should be greater than or equal to 0', 'greater_than_equal')),
-  },
-  {
-    name: 'temperature above 2',
-    patch: { temperature: 2.01 },
-    status: 422,
-    body: detail(issue(['temperature'], 'Input should be less than or equal to 2', 'less_than_equal')),
-  },
-  {
-    name: 'temperature as a string',
-    patch: { temperature: '0.5' },
-    status: 422,
-    body: detail(issue(['temperature'], 'Input should be a valid number', 'float_type')),
-  },
-  {
-    name: 'temperature as a boolean',
-    patch: { temperature: true },
-    status: 422,
-    body: detail(issue(['temperature'], 'Input should be a valid number', 'float_type')),
-  },
-  // dimension
-  {
-    name: 'dimension 0',
-    patch: { dimension: 0 },
-    status: 422,
-    body: detail(issue(['dimension'], 'Input should be greater than or equal to 1', 'greater_than_equal')),
-  },
-  {
-    name: 'dimension 65537',
-    patch: { dimension: 65537 },
-    status: 422,
-    body: detail(issue(['dimension'], 'Input should be less than or equal to 65536', 'less_than_equal')),
-  },
-  {
-    name: 'dimension 1.5',
-    patch: { dimension: 1.5 },
-    status: 422,
-    body: detail(issue(['dimension'], 'Input should be a valid integer, got a number with a fractional part', 'int_from_float')),
-  },
-  {
-    name: 'dimension as a string',
-    patch: { dimension: '1024' },
-    status: 422,
-    body: detail(issue(['dimension'], 'Input should be a valid integer', 'int_type')),
-  },
-  // base_url
-  {
-    name: 'base_url that is not a URL',
-    patch: { base_url: 'not a url' },
-    status: 422,
-    body: detail(issue(['base_url'], 'Input should be a valid URL', 'url_parsing')),
-  },
-  {
-    name: 'base_url with ftp://',
-    patch: { base_url: 'ftp://files.example.com/models' },
-    status: 422,
-    body: detail(issue(['base_url'], "URL scheme should be 'http' or 'https'", 'url_scheme')),
-  },
-  {
-    name: 'base_url with javascript:',
-    patch: { base_url: 'javascript:alert(1)' },
-    status: 422,
-    body: detail(issue(['base_url'], "URL scheme should be 'http' or 'https'", 'url_scheme')),
-  },
-  {
-    name: 'base_url relative',
-    patch: { base_url: '/v1/chat/completions' },
-    status: 422,
-    body: detail(issue(['base_url'], 'Input should be a valid URL', 'url_parsing')),
-  },
-  {
-    name: 'base_url without a scheme',
-    patch: { base_url: 'api.example.com/v1' },
-    status: 422,
-    body: detail(issue(['base_url'], 'Input should be a valid URL', 'url_parsing')),
-  },
-  { name: 'base_url of 2049 characters', patch: { base_url: `${URL_2048}b` }, status: 422, body: detail(too('base_url', 2048)) },
-  { name: 'base_url empty', patch: { base_url: '' }, status: 422, body: detail(tooShort('base_url')) },
-  // description, provider, name, key
-  { name: 'description of 4001 characters', patch: { description: long(4001) }, status: 422, body: detail(too('description', 4000)) },
-  {
-    name: 'description as a number',
-    patch: { description: 42 },
-    status: 422,
-    body: detail(issue(['description'], STRING_TYPE, 'string_type')),
-  },
-  {
-    name: 'model_provider of 129 characters',
-    patch: { model_provider: long(129, 'p') },
-    status: 422,
-    body: detail(too('model_provider', 128)),
-  },
-  { name: 'model_provider blank', patch: { model_provider: '   ' }, status: 422, body: detail(tooShort('model_provider')) },
-  { name: 'model_provider empty', patch: { model_provider: '' }, status: 422, body: detail(tooShort('model_provider')) },
-  { name: 'model_name of 257 characters', patch: { model_name: long(257, 'N') }, status: 422, body: detail(too('model_name', 256)) },
-  { name: 'model_name blank', patch: { model_name: ' \t ' }, status: 422, body: detail(tooShort('model_name')) },
-  { name: 'category as a number', patch: { category: 5 }, status: 422, body: detail(issue(['category'], STRING_TYPE, 'string_type')) },
-  { name: 'api_key as a number', patch: { api_key: 12345 }, status: 422, body: detail(issue(['api_key'], STRING_TYPE, 'string_type')) },
-  { name: 'api_key of 4097 characters', patch: { api_key: long(4097, 'k') }, status: 422, body: detail(too('api_key', 4096)) },
-  {
-    name: 'share_with_users as a string',
-    patch: { share_with_users: 'true' },
-    status: 422,
-    body: detail(issue(['share_with_users'], 'Input should be a valid boolean', 'bool_type')),
-  },
-  // abilities: shape
-  {
-    name: 'abilities: 65 items',
-    patch: { abilities: SIXTY_FIVE },
-    status: 422,
-    body: detail(issue(['abilities'], 'List should have at most 64 items after validation, not 65', 'too_long')),
-  },
-  {
-    name: 'abilities: 65 items counted as sent (duplicates included)',
-    patch: { abilities: [...SIXTY_FOUR, 'ability-0'] },
-    status: 422,
-    body: detail(issue(['abilities'], 'List should have at most 64 items after validation, not 65', 'too_long')),
-  },
-  {
-    name: 'abilities: an item of 65 characters',
-    patch: { abilities: ['chat', long(65, 'x')] },
-    status: 422,
-    body: detail(too(['abilities', 1], 64)),
-  },
-  { name: 'abilities: an empty item', patch: { abilities: ['chat', ''] }, status: 422, body: detail(tooShort(['abilities', 1])) },
-  { name: 'abilities: a blank item', patch: { abilities: ['  '] }, status: 422, body: detail(tooShort(['abilities', 0])) },
-  {
-    name: 'abilities: a non-string item',
-    patch: { abilities: ['chat', 7] },
-    status: 422,
-    body: detail(issue(['abilities', 1], STRING_TYPE, 'string_type')),
-  },
-  {
-    name: 'abilities: a string instead of a list',
-    patch: { abilities: 'chat' },
-    status: 422,
-    body: detail(issue(['abilities'], 'Input should be a valid list', 'list_type')),
-  },
-  // several problems: all of them, in field order
-  {
-    name: 'several problems are reported together',
-    patch: { dimension: 0, model_name: null, temperature: 3 },
-    status: 422,
-    body: detail(
-      issue(['model_name'], STRING_TYPE, 'string_type'),
-      issue(['temperature'], 'Input should be less than or equal to 2', 'less_than_equal'),
-      issue(['dimension'], 'Input should be greater than or equal to 1', 'greater_than_equal'),
-    ),
-  },
-  // abilities against the category the model will have
-  {
-    name: 'category → embedding while the stored abilities are chat abilities',
-    patch: { category: 'embedding' },
-    status: 422,
-    body: detail(
-      issue(
-        ['abilities'],
-        "Value error, abilities of category 'embedding' may only be 'embedding'; not allowed: 'chat', 'vision'",
-        'value_error',
-      ),
-    ),
-  },
-  {
-    name: 'category → rerank with embedding abilities given',
-    patch: { category: 'rerank', abilities: ['embedding'] },
-    status: 422,
-    body: detail(
-      issue(['abilities'], "Value error, abilities of category 'rerank' may only be 'rerank'; not allowed: 'embedding'", 'value_error'),
-    ),
-  },
-  {
-    name: 'embedding model: abilities rerank',
-    create: { category: 'embedding', abilities: ['embedding'] },
-    patch: { abilities: ['embedding', 'rerank'] },
-    status: 422,
-    body: detail(
-      issue(['abilities'], "Value error, abilities of category 'embedding' may only be 'embedding'; not allowed: 'rerank'", 'value_error'),
-    ),
-  },
-  {
-    name: 'image model: abilities tts',
-    create: { category: 'image', abilities: ['generate'] },
-    patch: { abilities: ['generate', 'tts'] },
-    status: 422,
-    body: detail(
-      issue(['abilities'], "Value error, abilities of category 'image' may only be 'generate', 'edit'; not allowed: 'tts'", 'value_error'),
-    ),
-  },
-  {
-    name: 'speech model: abilities generate',
-    create: { category: 'speech', abilities: ['asr'] },
-    patch: { abilities: ['generate'] },
-    status: 422,
-    body: detail(
-      issue(['abilities'], "Value error, abilities of category 'speech' may only be 'asr', 'tts'; not allowed: 'generate'", 'value_error'),
-    ),
-  },
-  {
-    name: 'video model: abilities edit',
-    create: { category: 'video', abilities: ['generate'] },
-    patch: { abilities: ['edit'] },
-    status: 422,
-    body: detail(
-      issue(['abilities'], "Value error, abilities of category 'video' may only be 'generate'; not allowed: 'edit'", 'value_error'),
-    ),
-  },
-  ...(['embedding', 'rerank', 'image', 'speech', 'video'] as const).map((category): RefusalCase => ({
-    name: `${category} model: an empty abilities list`,
-    create: { category, abilities: null },
-    patch: { abilities: [] },
-    status: 422,
-    body: detail(issue(['abilities'], `Value error, abilities of category '${category}' may not be empty`, 'value_error')),
-  })),
-  {
-    name: 'category → image with an empty abilities list',
-    patch: { category: 'image', abilities: [] },
-    status: 422,
-    body: detail(issue(['abilities'], "Value error, abilities of category 'image' may not be empty", 'value_error')),
-  },
-  // unknown category
-  { name: 'unknown category', patch: { category: 'audio' }, status: 400, body: { detail: 'Invalid model category' } },
-];
+function restOutcome(outcome: Outcome): { status: number; body: unknown } {
+  if ('invalid' in outcome) return { status: 422, body: detail(...outcome.invalid.map(restIssue)) };
+  if ('typeError' in outcome) return { status: 422, body: detail(restIssue(outcome.typeError)) };
+  return { status: 400, body: { detail: outcome.badRequest } };
+}
+
+const REFUSAL_CASES: RefusalCase[] = REFUSALS.filter((c) => c.only !== 'graphql').map(({ name, create, input, outcome }) => ({
+  name: caseName(name, 'rest'),
+  create: create && restKeys(create),
+  patch: restKeys(input),
+  ...restOutcome(outcome),
+}));
 
 describe('refused updates change nothing', () => {
   it.each(REFUSAL_CASES)('$name', async ({ create, patch, status, body }) => {
-    const model = await createModel(create);
+    const model = await createFromBase(create);
     await expectRefused(model.model_id as string, patch, status, body);
   });
 
   it('a refused update never echoes the refused value (an over-long api_key)', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const secret = `sk-${long(4100, 'S')}`;
     const res = await expectRefused(model.model_id as string, { api_key: secret }, 422, detail(too('api_key', 4096)));
     expect(res.text).not.toContain('SSSSSSSS');
@@ -701,24 +297,24 @@ describe('fields that are not input fields are ignored', () => {
   };
 
   it('a body of only non-input fields is a no-op', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.model_id as string, NON_INPUT);
     expect((await get('hijacked-id')).status).toBe(404);
   });
 
   it.each(Object.entries(NON_INPUT))('%s alone changes nothing', async (field, value) => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.model_id as string, { [field]: value });
   });
 
   it('beside a real change, only the real change is applied', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.model_id as string, { ...NON_INPUT, description: 'only this' }, { description: 'only this' });
     expect(stored('hijacked-id')).toBeUndefined();
   });
 
   it('non-input fields do not excuse a refused input field', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.model_id as string, { ...NON_INPUT, temperature: 9 }, 422, {
       detail: [issue(['temperature'], 'Input should be less than or equal to 2', 'less_than_equal')],
     });
@@ -733,7 +329,7 @@ describe('optimistic concurrency (If-Match)', () => {
     ['a weak tag', (v: number) => `W/"${v}"`],
     ['a bare number', (v: number) => `${v}`],
   ])('If-Match with %s that matches applies the update; ETag is the new version', async (_label, tag) => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const res = await expectApplied(modelId, { temperature: 1.5 }, { temperature: 1.5 }, { headers: { 'If-Match': tag(1) } });
     expect(res.headers.get('etag')).toBe('"2"');
@@ -748,31 +344,31 @@ describe('optimistic concurrency (If-Match)', () => {
     ['a future version', '"3"'],
     ['a value that is no version', '"abc"'],
   ])('If-Match with a stale version (%s): 412 Precondition Failed, nothing changes', async (_label, tag) => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectApplied(modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(modelId, { description: 'lost?' }, 412, PRECONDITION_FAILED, { headers: { 'If-Match': tag } });
   });
 
   it('a stale If-Match on a no-op body is still 412', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     await expectApplied(modelId, { description: 'v2' }, { description: 'v2' });
     await expectRefused(modelId, {}, 412, PRECONDITION_FAILED, { headers: { 'If-Match': '"1"' } });
   });
 
   it('a matching If-Match on a no-op body answers 200 without a bump', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectNoChange(model.model_id as string, { description: 'A chat model' }, { headers: { 'If-Match': '"1"' } });
   });
 
   it('If-Match: * matches any existing model', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectApplied(model.model_id as string, { dimension: 8 }, { dimension: 8 }, { headers: { 'If-Match': '*' } });
   });
 
   it('422 wins over 412: invalid input with a stale If-Match', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.model_id as string,
       { temperature: -1 },
@@ -783,14 +379,14 @@ describe('optimistic concurrency (If-Match)', () => {
   });
 
   it('412 wins over 400 and 409: stale If-Match with an unknown category, or on a shared model', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.model_id as string, { category: 'audio' }, 412, PRECONDITION_FAILED, { headers: { 'If-Match': '"9"' } });
     const shared = await createShared({ abilities: null });
     await expectRefused(shared.model_id as string, { category: 'embedding' }, 412, PRECONDITION_FAILED, { headers: { 'If-Match': '"1"' } });
   });
 
   it('concurrent updates with the same If-Match: exactly one wins, the others get 412', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => put(modelId, { description: `writer ${i}` }, { headers: { 'If-Match': '"1"' } })),
@@ -805,7 +401,7 @@ describe('optimistic concurrency (If-Match)', () => {
   });
 
   it('concurrent updates without If-Match never lose a write', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const modelId = model.model_id as string;
     const patches: Body[] = [
       { temperature: 0.3 },
@@ -836,7 +432,7 @@ describe('optimistic concurrency (If-Match)', () => {
   });
 
   it('If-Match also works on /api/models/by-id/ for ids with a slash', async () => {
-    const model = await createModel({ model_id: `org/rest-slash-${++counter}` });
+    const model = await createFromBase({ model_id: `org/rest-slash-${++counter}` });
     const modelId = model.model_id as string;
     const res = await request(server.url, 'PUT', `/api/models/by-id/${modelId}`, {
       token: alice(),
@@ -972,12 +568,12 @@ describe('shared-model lock', () => {
 
 describe('sharing permission', () => {
   it('a non-admin owner enabling sharing → 403, nothing changes', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(model.model_id as string, { share_with_users: true }, 403, SHARING_FORBIDDEN);
   });
 
   it('a non-admin owner enabling sharing beside other changes → 403, none applied', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.model_id as string,
       { share_with_users: true, temperature: 0.1, api_key: 'sk-other' },
@@ -987,7 +583,7 @@ describe('sharing permission', () => {
   });
 
   it('422 wins over the sharing 403', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     await expectRefused(
       model.model_id as string,
       { share_with_users: true, dimension: 0 },
@@ -997,7 +593,7 @@ describe('sharing permission', () => {
   });
 
   it('an admin may enable sharing on a model of another user', async () => {
-    const model = await createModel();
+    const model = await createFromBase();
     const res = await expectApplied(model.model_id as string, { share_with_users: true }, { is_shared: true }, { token: admin() });
     expect(res.body).toMatchObject({ is_owner: false, can_edit: true, can_delete: true });
     // Other users now see it.
@@ -1035,12 +631,12 @@ describe('sharing permission', () => {
     });
 
     it('the owner may share their own model', async () => {
-      const model = await createModel({}, alice(), owners);
+      const model = await createFromBase({}, alice(), owners);
       await expectApplied(model.model_id as string, { share_with_users: true }, { is_shared: true }, { srv: owners });
     });
 
     it('the owner may turn it off again; the lock still holds while shared', async () => {
-      const model = await createModel({ abilities: null }, alice(), owners);
+      const model = await createFromBase({ abilities: null }, alice(), owners);
       const modelId = model.model_id as string;
       await expectApplied(modelId, { share_with_users: true }, { is_shared: true }, { srv: owners });
       await expectRefused(modelId, { category: 'rerank' }, 409, SHARED_LOCK('category'), { srv: owners });
@@ -1048,7 +644,7 @@ describe('sharing permission', () => {
     });
 
     it('another user still cannot touch it', async () => {
-      const model = await createModel({}, alice(), owners);
+      const model = await createFromBase({}, alice(), owners);
       await expectRefused(
         model.model_id as string,
         { share_with_users: true },
