@@ -344,6 +344,26 @@ describe('every route, every status', () => {
     }
   });
 
+  test('the aggregates: 200 for a caller, 401 without a token', async () => {
+    for (const name of ['categories', 'providers', 'abilities', 'summary']) {
+      const path = `/api/models/${name}`;
+      await call({ method: 'get', path }, path, 200, { token: ALICE });
+      await call({ method: 'get', path }, path, 401);
+    }
+  });
+
+  test('the public catalog, without a token: 200, 400 and 422 on bad filters, 405 for the methods it does not serve', async () => {
+    for (const name of ['list', 'categories', 'providers', 'summary']) {
+      const path = `/api/models/public/${name}`;
+      await call({ method: 'get', path }, path, 200);
+      for (const method of ['post', 'put', 'delete', 'patch'] as Method[]) await call({ method, path }, path, 405, { body: {} });
+    }
+    const list: Route = { method: 'get', path: '/api/models/public/list' };
+    await call(list, '/api/models/public/list?category=llm&provider=openai&limit=5', 200);
+    await call(list, '/api/models/public/list?category=audio', 400);
+    await call(list, '/api/models/public/list?limit=0', 422);
+  });
+
   const STYLES: [string, (id: string) => string][] = [
     ['/api/models/{model_id}', (id) => `/api/models/${encodeURIComponent(id)}`],
     ['/api/models/by-id/{model_id}', (id) => `/api/models/by-id/${id}`],
@@ -564,6 +584,23 @@ describe('rate limiting (a second server with a budget of one request per caller
       }
     }
     expect(caller).toBeGreaterThan(10);
+  });
+});
+
+describe('PUBLIC_CATALOG=off (a second server)', () => {
+  let off: RunningServer;
+  beforeAll(async () => {
+    off = await startServer({ env: { PUBLIC_CATALOG: 'off' } });
+  });
+  afterAll(async () => {
+    await off?.stop();
+  });
+
+  test('every method of the public paths answers 404', async () => {
+    for (const name of ['list', 'categories', 'providers', 'summary']) {
+      const path = `/api/models/public/${name}`;
+      for (const method of METHODS) await call({ method, path }, path, 404, method === 'get' ? {} : { body: {} }, off.url);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../models/model.service';
 import { CATEGORIES, CATEGORY_ABILITIES, LIMITS } from '../models/model.validation';
+import { aggregateOpenApiPaths } from '../aggregates/aggregate.openapi';
 import { providerOpenApiPaths } from '../providers/provider.openapi';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
@@ -501,6 +502,7 @@ export const openApiDocument: Document = {
       ...modelOperations('by-id'),
     },
     ...providerOpenApiPaths,
+    ...aggregateOpenApiPaths,
   },
   components: {
     schemas,
