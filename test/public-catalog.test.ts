@@ -204,6 +204,18 @@ describe('PUBLIC_CATALOG on (the default)', () => {
       expect(Object.keys(summary.body.by_category)).toEqual(Object.keys(ZERO));
     });
 
+    it('a model whose id is "public/list" stays reachable through %2F and by-id', async () => {
+      await create(ALICE, { model_id: 'public/list', model_provider: 'openai', model_name: 'odd-id' }, false);
+      for (const path of ['/api/models/public%2Flist', '/api/models/by-id/public/list']) {
+        const res = await get(path, ALICE);
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ id: ids['public/list'], model_id: 'public/list' });
+      }
+      expect(await list()).toEqual(['p-chat', 'p-emb', 'p-image']);
+      const del = await request(srv.url, 'DELETE', '/api/models/public%2Flist', { token: ALICE });
+      expect(del.status).toBe(200);
+    });
+
     it.each(PUBLIC)('%s: other methods answer 405 with Allow, no token needed', async (path) => {
       for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
         const res = await request(srv.url, method, path, { body: {} });
