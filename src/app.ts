@@ -8,6 +8,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { aggregateRoutes, publicCatalogRoutes } from './aggregates/aggregate.rest';
+import { ModelAggregates } from './aggregates/aggregate.service';
 import type { Database } from './db/database';
 import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
@@ -70,7 +72,9 @@ export async function createGateway(
   logger: Logger,
   metrics: Metrics = createMetrics(),
 ): Promise<Gateway> {
-  const models = new ModelService(new ModelRepository(database), config.encryptionKeys, config.sharing, logger);
+  const repository = new ModelRepository(database);
+  const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger);
+  const aggregates = new ModelAggregates(repository);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
@@ -173,12 +177,13 @@ export async function createGateway(
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes, formatError),
     expressMiddleware(apollo, {
-      context: async ({ res }) => bindGraphQLContext({ auth: res.locals.auth as AuthResult, models }, res),
+      context: async ({ res }) => bindGraphQLContext({ auth: res.locals.auth as AuthResult, models, aggregates }, res),
     }),
   );
 
   // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
   app.use(providerRoutes(corsMiddleware, authenticateRequest, limitRate));
+  app.use(publicCatalogRoutes(aggregates, config.publicCatalog, corsMiddleware, authenticateRequest, limitRate));
   // The REST API's OpenAPI document and reference page: public, so before /api's routes and their 404.
   app.use(openApiRoutes());
 
@@ -191,6 +196,7 @@ export async function createGateway(
     express.text({ type: () => true, limit: config.bodyLimitBytes }),
     authenticateRequest,
     limitRate,
+    aggregateRoutes(aggregates),
     modelRoutes(models),
   );
 

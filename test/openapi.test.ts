@@ -337,6 +337,25 @@ describe('every route, every status', () => {
     }
   });
 
+  test('the aggregates: 200 for a caller, 401 without a token', async () => {
+    for (const name of ['categories', 'providers', 'abilities', 'summary']) {
+      const path = `/api/models/${name}`;
+      await call({ method: 'get', path }, path, 200, { token: ALICE });
+      await call({ method: 'get', path }, path, 401);
+    }
+  });
+
+  test('the public catalog, without a token: 200, 400 and 422 on bad filters', async () => {
+    for (const name of ['list', 'categories', 'providers', 'summary']) {
+      const path = `/api/models/public/${name}`;
+      await call({ method: 'get', path }, path, 200);
+    }
+    const list: Route = { method: 'get', path: '/api/models/public/list' };
+    await call(list, '/api/models/public/list?category=llm&provider=openai&limit=5', 200);
+    await call(list, '/api/models/public/list?category=audio', 400);
+    await call(list, '/api/models/public/list?limit=0', 422);
+  });
+
   const STYLES: [string, (id: string) => string][] = [
     ['/api/models/{model_id}', (id) => `/api/models/${encodeURIComponent(id)}`],
     ['/api/models/by-id/{model_id}', (id) => `/api/models/by-id/${id}`],
@@ -554,6 +573,23 @@ describe('rate limiting (a second server with a budget of one request per caller
     }
     // Every served operation: 2 on /api/models, 1 on /register, 3 on each of the two model paths.
     expect(caller).toBe(9);
+  });
+});
+
+describe('PUBLIC_CATALOG=off (a second server)', () => {
+  let off: RunningServer;
+  beforeAll(async () => {
+    off = await startServer({ env: { PUBLIC_CATALOG: 'off' } });
+  });
+  afterAll(async () => {
+    await off?.stop();
+  });
+
+  test('every method of the public paths answers 404', async () => {
+    for (const name of ['list', 'categories', 'providers', 'summary']) {
+      const path = `/api/models/public/${name}`;
+      for (const method of METHODS) await call({ method, path }, path, 404, method === 'get' ? {} : { body: {} }, off.url);
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import type { ModelAggregates } from '../aggregates/aggregate.service';
 import type { AuthResult } from '../lib/auth';
 import type { ModelService } from '../models/model.service';
 
@@ -5,4 +6,5 @@ import type { ModelService } from '../models/model.service';
 export interface GraphQLContext {
   auth: AuthResult;
   models: ModelService;
+  aggregates: ModelAggregates;
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { AggregateResolver } from '../aggregates/aggregate.resolver';
 import { ModelResolver } from '../models/model.resolver';
 import { ProviderResolver } from '../providers/provider.resolver';
 
@@ -9,5 +10,5 @@ import { ProviderResolver } from '../providers/provider.resolver';
  * type-graphql's class-validator integration stays off.
  */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [ModelResolver, ProviderResolver], validate: false, emitSchemaFile: false });
+  return buildSchema({ resolvers: [ModelResolver, ProviderResolver, AggregateResolver], validate: false, emitSchemaFile: false });
 }

@@ -41,6 +41,11 @@ export const CONFIG_REFERENCE: ConfigGroup[] = [
         default: '`admins`',
         meaning: 'who may share models with every user: `admins`, or `owners` (owners share their own)',
       },
+      {
+        name: 'PUBLIC_CATALOG',
+        default: 'on',
+        meaning: 'the `/api/models/public/*` paths (shared, active models, no token); `off`: they answer 404',
+      },
     ],
   },
   {

@@ -92,6 +92,8 @@ export interface Config {
   bodyLimitBytes: number;
   introspection: boolean;
   landingPage: boolean;
+  /** PUBLIC_CATALOG: false answers the `/api/models/public/*` paths 404. */
+  publicCatalog: boolean;
   limits: GraphQLLimitsConfig;
   http: HttpConfig;
   logLevel: LogLevel;
@@ -613,6 +615,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
 
   const introspection = readBool(env, 'GRAPHQL_INTROSPECTION', !production, problems);
   const landingPage = readBool(env, 'GRAPHQL_LANDING_PAGE', !production, problems);
+  const publicCatalog = readBool(env, 'PUBLIC_CATALOG', true, problems);
   const limits = parseGraphQLLimits(env, problems);
   const http: HttpConfig = {
     corsOrigins: parseCorsOrigins(env, production, problems),
@@ -637,6 +640,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     bodyLimitBytes,
     introspection,
     landingPage,
+    publicCatalog,
     limits,
     http,
     logLevel,

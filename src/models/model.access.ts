@@ -27,9 +27,14 @@ export function holds(row: ModelRow, condition: Condition): boolean {
 /** Who may edit (and delete) a model: its owner, or an admin. */
 export const editableBy = (caller: Caller): Condition => (caller.isAdmin ? ANY_ROW : [{ ownerId: caller.sub }]);
 
+/** What every signed-in user may see, and all that the public catalog lists: shared and active models. */
+export const SHARED_AND_ACTIVE: Condition = [{ isShared: true, isActive: true }];
+
 /** A model the caller may not see does not exist for them: theirs, or shared and active. */
-export const visibleTo = (caller: Caller): Condition =>
-  caller.isAdmin ? ANY_ROW : [{ ownerId: caller.sub }, { isShared: true, isActive: true }];
+export const visibleTo = (caller: Caller): Condition => (caller.isAdmin ? ANY_ROW : [{ ownerId: caller.sub }, ...SHARED_AND_ACTIVE]);
+
+/** Aggregates count active models only. */
+export const ACTIVE: Condition = [{ isActive: true }];
 
 /** Optimistic concurrency: a write decided against version `version` applies only at that version. */
 export const atVersion = (version: number): Condition => [{ version }];

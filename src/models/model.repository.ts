@@ -1,6 +1,15 @@
 import { type Database, Prisma, isUniqueViolation } from '../db/database';
 import { type Condition, atVersion } from './model.access';
-import { type Dialect, decodeRow, postgresDialect, selectWhere, sqliteDialect, versionedUpdate, type Statement } from './model.statements';
+import {
+  type Dialect,
+  decodeRow,
+  distinctAbilities,
+  postgresDialect,
+  selectWhere,
+  sqliteDialect,
+  versionedUpdate,
+  type Statement,
+} from './model.statements';
 import type { ModelRow } from './model.view';
 
 /** The fields an update may set. */
@@ -30,6 +39,13 @@ export interface ListQuery {
   where: readonly Condition[];
   skip: number;
   take: number;
+}
+
+/** How many models of one category and provider there are. */
+export interface GroupCount {
+  category: string;
+  modelProvider: string;
+  count: number;
 }
 
 export interface StoredKey {
@@ -73,6 +89,24 @@ export class ModelRepository {
     return this.database.whenUnlocked(() =>
       this.database.db.model.findMany({ where: prismaWhere(query.where), orderBy: { id: 'asc' }, skip: query.skip, take: query.take }),
     );
+  }
+
+  /**
+   * For the models for which every condition holds: how many there are of each (category,
+   * provider) pair, counted by the database (GROUP BY), each model once. Unordered.
+   */
+  async countGroups(where: readonly Condition[]): Promise<GroupCount[]> {
+    const groups = await this.database.whenUnlocked(() =>
+      this.database.db.model.groupBy({ by: ['category', 'modelProvider'], where: prismaWhere(where), _count: { _all: true } }),
+    );
+    return groups.map((group) => ({ category: group.category, modelProvider: group.modelProvider, count: group._count._all }));
+  }
+
+  /** The distinct abilities of the models for which every condition holds, unnested in the database. Unordered. */
+  async abilities(where: readonly Condition[]): Promise<string[]> {
+    const statement = distinctAbilities(this.dialect, where);
+    const rows = await this.database.whenUnlocked(() => this.database.prepared.query(statement.sql, statement.values));
+    return rows.map((row) => String(row.ability));
   }
 
   /** The new row, or null when a model with its modelId exists (the unique index decides between racing creates). */

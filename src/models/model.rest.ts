@@ -30,7 +30,7 @@ export function validationDetail(issues: FieldIssue[], where: 'body' | 'query') 
   }));
 }
 
-class RestValidationError extends AppError {
+export class RestValidationError extends AppError {
   constructor(
     issues: FieldIssue[],
     readonly where: 'body' | 'query',
@@ -83,7 +83,7 @@ export function parseIfMatch(header: string | undefined): number | null {
   return versions.length > 0 ? versions[0]! : Number.NaN;
 }
 
-function parseIntQuery(req: Request, name: string, issues: FieldIssue[]): number | undefined {
+export function parseIntQuery(req: Request, name: string, issues: FieldIssue[]): number | undefined {
   const raw = req.query[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !/^\s*[-+]?\d+\s*$/.test(raw)) {

@@ -181,3 +181,22 @@ export function versionedUpdate(
     values: params.values,
   };
 }
+
+/**
+ * The distinct abilities (column `ability`, unordered) of the models for which every condition
+ * holds, unnested from the JSON arrays in the database: no model row travels to the gateway.
+ * Anything but an array of strings in the column (NULL included) contributes nothing.
+ */
+export function distinctAbilities(dialect: Dialect, conditions: readonly Condition[]): Statement {
+  const params = new Params(dialect);
+  const where = conditionsSql(params, conditions);
+  const models = `SELECT ${COLUMNS.abilities} AS abilities FROM ${dialect.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const sql =
+    dialect.provider === 'sqlite'
+      ? `SELECT DISTINCT j.value AS ability FROM (${models}) AS m, ` +
+        `json_each(CASE WHEN json_type(m.abilities) = 'array' THEN m.abilities ELSE '[]' END) AS j WHERE j.type = 'text'`
+      : `SELECT DISTINCT e.value #>> '{}' AS ability FROM (${models}) AS m CROSS JOIN LATERAL ` +
+        `jsonb_array_elements(CASE WHEN jsonb_typeof(m.abilities) = 'array' THEN m.abilities ELSE '[]'::jsonb END) AS e(value) ` +
+        `WHERE jsonb_typeof(e.value) = 'string'`;
+  return { sql, values: params.values };
+}

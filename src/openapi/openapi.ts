@@ -2,6 +2,7 @@ import { Errors, MESSAGES } from '../lib/errors';
 import { CATEGORIES, CREATE_ONLY_SPECS, REQUIRED_ON_CREATE, UPDATE_SPECS, fieldSpec } from '../models/model.fields';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from '../models/model.limits';
 import { abilitiesPerCategory, modelResponseProperties, notClearable, requestProperties, restKeyOfInput } from './model-schemas';
+import { aggregateOpenApiPaths } from '../aggregates/aggregate.openapi';
 import { providerOpenApiPaths } from '../providers/provider.openapi';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
@@ -385,6 +386,7 @@ export const openApiDocument: Document = {
       ['post', 'patch'],
     ),
     ...providerOpenApiPaths,
+    ...aggregateOpenApiPaths,
   },
   components: {
     schemas,
