@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deployMigrations } from '../db/migrate';
 import type { Caller } from '../lib/auth';
-import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from '../lib/config';
+import { loadConfigOrExit, PROJECT_ROOT, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { openDatabase, type Database, type Db } from '../lib/prisma';
 import { ModelService } from '../models/model.service';
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
     process.stdout.write('usage: npm run -s seed [-- --ttl 12h]   (fills DATABASE_URL; existing model_ids are skipped)\n');
     return;
   }
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   // Signed first: a bad --ttl fails before anything is written.
   const jwtConfig = config.jwt;
@@ -329,10 +329,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    for (const problem of err.problems) process.stderr.write(`config error: ${problem}\n`);
-  } else {
-    process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
+  process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
