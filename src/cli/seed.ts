@@ -18,6 +18,7 @@ import { signDevToken } from './dev-token';
  * encryption, sharing rules). Re-running it skips the model_ids that already exist.
  *
  *   npm run -s seed [-- --ttl 12h]
+ *   TOKEN=$(npm run -s seed -- --token alice)    (stdout: alice's token only; the summary on stderr)
  */
 
 interface User {
@@ -245,15 +246,33 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       ttl: { type: 'string', default: '12h' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run -s seed [-- --ttl 12h]   (fills DATABASE_URL; existing model_ids are skipped)\n');
+    process.stdout.write(
+      `usage: npm run -s seed [-- --ttl 12h] [--token ${USERS.map((u) => u.sub).join('|')}]   (fills DATABASE_URL; existing model_ids are skipped;\n` +
+        "       --token: print only that user's token, for TOKEN=$(npm run -s seed -- --token alice))\n",
+    );
     return;
   }
+  const only = values.token === undefined ? undefined : USERS.find((user) => user.sub === values.token);
+  if (values.token !== undefined && !only) {
+    process.stderr.write(
+      `--token must be one of ${USERS.map((u) => u.sub).join(', ')}, got ${JSON.stringify(values.token.slice(0, 64))}\n`,
+    );
+    process.exit(2);
+  }
   const config = loadConfigOrExit();
-  const logger = createLogger(config.logLevel);
+  if (only && config.jwt.source !== 'secret') {
+    process.stderr.write(
+      `--token: ${config.jwt.source === 'jwks' ? 'JWT_JWKS_URI' : 'JWT_PUBLIC_KEY'} is set, so tokens come from the identity provider\n`,
+    );
+    process.exit(1);
+  }
+  // With --token, stdout is the token alone: log lines there would end up in $(...).
+  const logger = createLogger(only ? 'silent' : config.logLevel);
   // Signed first: a bad --ttl fails before anything is written.
   const jwtConfig = config.jwt;
   let tokens: { user: User; token: string }[] | null = null;
@@ -309,8 +328,15 @@ async function main(): Promise<void> {
     await database.close();
   }
 
+  const summary = `Seeded ${describeDatabase(config)}: ${created} created, ${SEED.length - created} already there (skipped)`;
+  if (only) {
+    // stdout is the token alone, for $(...); the person at the terminal still sees what happened.
+    process.stderr.write(`${summary}\n`);
+    process.stdout.write(`${tokens!.find(({ user }) => user === only)!.token}\n`);
+    return;
+  }
   const out: string[] = [];
-  out.push(`Seeded ${describeDatabase(config)}: ${created} created, ${SEED.length - created} already there (skipped)`);
+  out.push(summary);
   out.push('');
   out.push(table(['model_id', 'owner', 'category', 'provider', 'model', 'shared', 'active', 'result'], rows));
   out.push('');
