@@ -45,8 +45,8 @@ function run(command: string, args: string[], env: Record<string, string>, cwd: 
 function freshEnv(): { env: Record<string, string>; dataDir: string; dbFile: string } {
   const dataDir = tempDir('model-gateway-seed-token-');
   const dbFile = path.join(dataDir, 'models.db');
-  const env = { ...baseEnv(dataDir, 0), DATABASE_URL: `file:${dbFile}` };
-  delete (env as Partial<typeof env>).PORT;
+  const env: Record<string, string> = { ...baseEnv(dataDir, 0), DATABASE_URL: `file:${dbFile}` };
+  delete env.PORT;
   return { env, dataDir, dbFile };
 }
 
