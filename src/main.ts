@@ -5,8 +5,7 @@ import { createGateway } from './app';
 import { openDatabase } from './db/database';
 import { deployMigrations } from './db/migrate';
 import { baseUrl, describeDatabase, renderBanner, urlsOf } from './lib/banner';
-import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './lib/config';
-import { renderHelp } from './lib/config-reference';
+import { loadConfigOrExit, PROJECT_ROOT, renderHelp, type Config } from './lib/config';
 import { createLogger, wantsPrettyLogs } from './lib/logger';
 import { createMetrics } from './lib/metrics';
 
@@ -44,16 +43,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const problem of err.problems) process.stderr.write(`config error: ${problem}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, { pretty: wantsPrettyLogs(config.env) });
   const metrics = createMetrics();
 

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../db/database';
 import { describeDatabase } from '../lib/banner';
-import { ConfigError, loadConfig, type Config } from '../lib/config';
+import { loadConfigOrExit } from '../lib/config';
 import { DecryptionError, SecretBox } from '../lib/crypto';
 import { ModelRepository, type StoredKey } from '../models/model.repository';
 
@@ -148,14 +148,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const batchSize = parseBatchSize(values['batch-size']);
 
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) process.stderr.write(`config error: ${problem}\n`);
-    return 1;
-  }
+  const config = loadConfigOrExit();
   // Opening a missing SQLite path would create an empty database there: a mistyped
   // DATABASE_URL would then "succeed" with nothing scanned.
   if (config.database.provider === 'sqlite' && !fs.existsSync(config.database.sqlitePath!)) {

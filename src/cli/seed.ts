@@ -6,7 +6,7 @@ import { openDatabase, type Database, type Db } from '../db/database';
 import { deployMigrations } from '../db/migrate';
 import type { Caller } from '../lib/auth';
 import { describeDatabase } from '../lib/banner';
-import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from '../lib/config';
+import { loadConfigOrExit, PROJECT_ROOT, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { ModelRepository } from '../models/model.repository';
 import { ModelService } from '../models/model.service';
@@ -20,6 +20,7 @@ import { signDevToken } from './dev-token';
  * encryption, sharing rules). Re-running it skips the model_ids that already exist.
  *
  *   npm run -s seed [-- --ttl 12h]
+ *   TOKEN=$(npm run -s seed -- --token alice)    (stdout: alice's token only; the summary on stderr)
  */
 
 interface User {
@@ -241,15 +242,33 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       ttl: { type: 'string', default: '12h' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run -s seed [-- --ttl 12h]   (fills DATABASE_URL; existing model_ids are skipped)\n');
+    process.stdout.write(
+      `usage: npm run -s seed [-- --ttl 12h] [--token ${USERS.map((u) => u.sub).join('|')}]   (fills DATABASE_URL; existing model_ids are skipped;\n` +
+        "       --token: print only that user's token, for TOKEN=$(npm run -s seed -- --token alice))\n",
+    );
     return;
   }
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const only = values.token === undefined ? undefined : USERS.find((user) => user.sub === values.token);
+  if (values.token !== undefined && !only) {
+    process.stderr.write(
+      `--token must be one of ${USERS.map((u) => u.sub).join(', ')}, got ${JSON.stringify(values.token.slice(0, 64))}\n`,
+    );
+    process.exit(2);
+  }
+  const config = loadConfigOrExit();
+  if (only && config.jwt.source !== 'secret') {
+    process.stderr.write(
+      `--token: ${config.jwt.source === 'jwks' ? 'JWT_JWKS_URI' : 'JWT_PUBLIC_KEY'} is set, so tokens come from the identity provider\n`,
+    );
+    process.exit(1);
+  }
+  // With --token, stdout is the token alone: log lines there would end up in $(...).
+  const logger = createLogger(only ? 'silent' : config.logLevel);
   // Signed first: a bad --ttl fails before anything is written.
   const jwtConfig = config.jwt;
   let tokens: { user: User; token: string }[] | null = null;
@@ -305,8 +324,15 @@ async function main(): Promise<void> {
     await database.close();
   }
 
+  const summary = `Seeded ${describeDatabase(config.database)}: ${created} created, ${SEED.length - created} already there (skipped)`;
+  if (only) {
+    // stdout is the token alone, for $(...); the person at the terminal still sees what happened.
+    process.stderr.write(`${summary}\n`);
+    process.stdout.write(`${tokens!.find(({ user }) => user === only)!.token}\n`);
+    return;
+  }
   const out: string[] = [];
-  out.push(`Seeded ${describeDatabase(config.database)}: ${created} created, ${SEED.length - created} already there (skipped)`);
+  out.push(summary);
   out.push('');
   out.push(table(['model_id', 'owner', 'category', 'provider', 'model', 'shared', 'active', 'result'], rows));
   out.push('');
@@ -325,10 +351,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    for (const problem of err.problems) process.stderr.write(`config error: ${problem}\n`);
-  } else {
-    process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
+  process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

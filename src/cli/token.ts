@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../lib/config';
+import { loadConfigOrExit } from '../lib/config';
 import { signDevToken } from './dev-token';
 
 /**
@@ -19,7 +19,7 @@ function main(): void {
     process.stderr.write('usage: npm run -s token -- --sub <user> [--admin] [--ttl 12h]\n');
     process.exit(values.help ? 0 : 2);
   }
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   if (config.jwt.source !== 'secret') {
     const source = config.jwt.source === 'jwks' ? 'JWT_JWKS_URI' : 'JWT_PUBLIC_KEY';
     process.stderr.write(
@@ -34,10 +34,6 @@ function main(): void {
 try {
   main();
 } catch (err) {
-  if (err instanceof ConfigError) {
-    for (const problem of err.problems) process.stderr.write(`config error: ${problem}\n`);
-  } else {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  }
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }

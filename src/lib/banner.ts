@@ -60,6 +60,10 @@ export function renderBanner(config: Config, port: number, version: string): str
     ['Health', `${urls.healthz}  ${urls.readyz}`],
     ['Metrics', `${urls.metrics}${guard ? `  (${guard})` : ''}`],
     ['Database', describeDatabase(config.database)],
+    // Paths only: the values stay in their files.
+    ...(config.generatedSecretFiles?.length
+      ? [['Secrets', `generated for development (not for production): ${config.generatedSecretFiles.join(', ')}`] as [string, string]]
+      : []),
     ['Logs', `level ${config.logLevel}; stop with Ctrl-C or SIGTERM`],
   ];
   const lines = [`model-gateway ${version} ready (${config.env}, pid ${process.pid})`, ...rows.map(([k, v]) => `  ${k.padEnd(10)} ${v}`)];
