@@ -29,6 +29,7 @@ import {
   withPostgresDeployLock,
   withTemporaryPostgresDatabase,
 } from './postgres';
+import { assertSqliteFileFree, isSqliteBusy, sqliteHeldError, sqliteMigrationStatus } from './status';
 
 export interface DeployOptions {
   provider: DbProvider;
@@ -90,15 +91,35 @@ export async function deployMigrations(opts: DeployOptions): Promise<{ applied: 
     const lock = { createDatabase: true, timeoutMs: opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, log };
     appliedMigrationNames = await withPostgresDeployLock(target, lock, () => applyMigrations(opts.provider, opts.url, migrationsList, log));
   } else {
-    const file = sqliteFilePath(opts.url);
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    appliedMigrationNames = await applyMigrations(opts.provider, opts.url, migrationsList, log);
+    appliedMigrationNames = await deploySqlite(opts.url, migrationsList, log);
   }
   if (log) {
     if (appliedMigrationNames.length === 0) log('no pending migrations to apply');
     for (const name of appliedMigrationNames) log(`applied migration ${name}`);
   }
   return { applied: appliedMigrationNames };
+}
+
+/**
+ * SQLite: the engine only when the read-only check finds something to do, and not at all on a
+ * file another process holds (see ./status): a second gateway on an up-to-date file just starts.
+ */
+async function deploySqlite(url: string, migrationsList: MigrationList, log: MigrationLog | undefined): Promise<string[]> {
+  const file = sqliteFilePath(url);
+  const status = sqliteMigrationStatus(file, migrationsList);
+  if (status.state === 'up-to-date') return [];
+  const why =
+    status.state === 'pending' ? `migration${status.pending.length === 1 ? '' : 's'} ${status.pending.join(', ')} pending` : status.reason;
+  log?.(`the engine is needed: ${why}`);
+  assertSqliteFileFree(file, why);
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    return await applyMigrations('sqlite', url, migrationsList, log);
+  } catch (err) {
+    // Another process opened the file between the probe and the engine's lock.
+    if (isSqliteBusy(err)) throw sqliteHeldError(file, why, err);
+    throw err;
+  }
 }
 
 async function applyMigrations(
