@@ -100,13 +100,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     markDraining();
-    // From the signal on, every answer says `Connection: close`: clients reconnect, through the
-    // balancer, to a replica that stays.
-    drain.beginDrain();
     try {
       // Keep serving while the load balancer's next /readyz probe sees 503 and stops routing here.
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
-      // Every request received is answered and every connection closed before Apollo stops.
+      // The listener closes, answers say `Connection: close`, every request received is answered
+      // and every connection closed before Apollo stops.
       await drain.close();
       await apollo.stop();
       await database.close();

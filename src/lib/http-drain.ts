@@ -3,7 +3,7 @@
 // Node's own server.close() (and Apollo's drain plugin after it) ends every idle keep-alive
 // connection at once. A client that had just sent its next request on one gets a reset, and
 // the request may already have been read and run: a stored write whose answer is lost. Here,
-// once the drain begins, every response says `Connection: close` (the client opens a new
+// once the listener is closed, every response says `Connection: close` (the client opens a new
 // connection for its next request, which the closed listener refuses), a connection is only
 // closed once Node sees it idle (no request being received, none unanswered), and only after
 // it has been idle for a grace period, so that a request already on its way is answered.
@@ -25,8 +25,6 @@ interface Connection {
 }
 
 export interface HttpDrain {
-  /** From now on, every response not yet started closes its connection after it. */
-  beginDrain(): void;
   /**
    * Stops accepting connections, answers what was received, closes idle connections cleanly,
    * and resolves when none is left (after {@link DRAIN_TIMEOUT_MS} the rest are destroyed).
@@ -61,6 +59,7 @@ export function createHttpDrain(server: http.Server): HttpDrain {
     });
   });
 
+  /** From now on, every response not yet started closes its connection after it. */
   const beginDrain = (): void => {
     if (draining) return;
     draining = true;
@@ -69,10 +68,15 @@ export function createHttpDrain(server: http.Server): HttpDrain {
   };
 
   const close = async (): Promise<void> => {
-    beginDrain();
+    // Connections the kernel has queued but Node has not accepted yet are reset when the
+    // listener closes. Closing right after the poll phase (where Node accepts) leaves the
+    // smallest window; telling clients to reconnect only from then on means none is connecting
+    // to this process at that moment because of the drain itself.
+    await new Promise((resolve) => setImmediate(resolve));
     // net.Server's close only stops listening; http.Server's would also destroy every idle
     // keep-alive connection at once, racing requests already sent on them.
     net.Server.prototype.close.call(server);
+    beginDrain();
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (connections.size > 0) {
       const now = Date.now();
@@ -89,5 +93,5 @@ export function createHttpDrain(server: http.Server): HttpDrain {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
 
-  return { beginDrain, close };
+  return { close };
 }
