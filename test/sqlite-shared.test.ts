@@ -10,12 +10,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { migrationsDirOf } from '../src/db/layout';
 import { request } from './helpers/http';
 import { PROJECT_ROOT, SERVER_ENTRY, baseEnv, freePort, startServer, tempDir, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
 
 const MIGRATE_ENTRY = path.join(PROJECT_ROOT, 'dist', 'cli', 'migrate.js');
-const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
+const MIGRATIONS_DIR = migrationsDirOf('sqlite');
 const MIGRATION_NAMES = fs
   .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())

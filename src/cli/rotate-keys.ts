@@ -12,7 +12,8 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config, type DatabaseConfig } from '../lib/config';
+import { describeDatabase } from '../lib/banner';
+import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { DecryptionError, SecretBox } from '../lib/crypto';
 import { openDatabase, type Db } from '../lib/prisma';
 
@@ -125,12 +126,6 @@ environment: the server's: DATABASE_URL, API_KEY_ENCRYPTION_KEYS (current key fi
 API_KEY_ENCRYPTION_KEY, DATA_DIR (development keys).`;
 
 class UsageError extends Error {}
-
-function describeDatabase(database: DatabaseConfig): string {
-  if (database.provider === 'sqlite') return `SQLite ${database.sqlitePath}`;
-  const url = new URL(database.url);
-  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`; // never the password
-}
 
 function parseBatchSize(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_BATCH_SIZE;

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deployMigrations } from '../db/migrate';
 import type { Caller } from '../lib/auth';
-import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from '../lib/config';
+import { migrationsDirOf } from '../db/layout';
+import { describeDatabase } from '../lib/banner';
+import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { openDatabase, type Database, type Db } from '../lib/prisma';
 import { ModelService } from '../models/model.service';
@@ -179,12 +180,6 @@ function callerFor(sub: string): Caller {
   return { sub: user.sub, isAdmin: user.admin };
 }
 
-function describeDatabase(config: Config): string {
-  if (config.database.provider === 'sqlite') return `SQLite ${config.database.sqlitePath}`;
-  const url = new URL(config.database.url);
-  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`; // never the password
-}
-
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
@@ -218,10 +213,7 @@ async function pendingMigrations(db: Db, migrationsDir: string): Promise<string[
  * case: `npm start`, then seed) holds off, and that server has already migrated the file.
  */
 async function openMigrated(config: Config): Promise<Database> {
-  const migrationsDir =
-    config.database.provider === 'postgresql'
-      ? path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations')
-      : path.join(PROJECT_ROOT, 'prisma', 'migrations');
+  const migrationsDir = migrationsDirOf(config.database.provider);
   const database = await openDatabase(config.database);
   const pending = await pendingMigrations(database.db, migrationsDir).catch(async (err: unknown) => {
     await database.close();
@@ -310,7 +302,7 @@ async function main(): Promise<void> {
   }
 
   const out: string[] = [];
-  out.push(`Seeded ${describeDatabase(config)}: ${created} created, ${SEED.length - created} already there (skipped)`);
+  out.push(`Seeded ${describeDatabase(config.database)}: ${created} created, ${SEED.length - created} already there (skipped)`);
   out.push('');
   out.push(table(['model_id', 'owner', 'category', 'provider', 'model', 'shared', 'active', 'result'], rows));
   out.push('');

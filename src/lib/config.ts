@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
-/** Where the compiled service lives: dist/lib → project root. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export { PROJECT_ROOT } from './paths';
 
 export type DbProvider = 'sqlite' | 'postgresql';
 export type SharingPolicy = 'admins' | 'owners';

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { ModelRow } from './model.view';
+import { quoteIdent } from '../db/sql';
 
 /**
  * The two statements every read of one model and every update run, sent to the driver as
@@ -263,8 +264,6 @@ export function sqliteStatements(connection: () => SqlitePreparer | undefined, o
 }
 
 /* ------------------------------------------------------------------ PostgreSQL */
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * On the pool Prisma uses. Named statements: each connection parses and plans a statement once,
