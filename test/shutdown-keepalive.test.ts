@@ -25,8 +25,8 @@ interface Outcome {
   result: number | string;
   /** The response's Connection header. */
   connection: string | undefined;
-  /** Sent after the test sent SIGTERM. */
-  afterSignal: boolean;
+  /** Answered (or failed) after the test sent SIGTERM. */
+  endedAfterSignal: boolean;
 }
 
 /** One PUT on `agent`; resolves with the status or the error code, never rejects. */
@@ -102,9 +102,8 @@ it.each(['0', '300'])(
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       try {
         for (let seq = 1; ; seq++) {
-          const afterSignal = signalled;
           const { result, connection } = await put(running, agent, modelId, `w-${seq}`);
-          outcomes.push({ client, seq, result, connection, afterSignal });
+          outcomes.push({ client, seq, result, connection, endedAfterSignal: signalled });
           if (typeof result === 'string') return; // refused: the listener is closed
         }
       } finally {
@@ -132,7 +131,7 @@ it.each(['0', '300'])(
       const answered = outcomes.filter((o) => o.client === client && o.result === 200);
       const first = answered.findIndex((o) => o.connection === 'close');
       expect(first).toBeGreaterThanOrEqual(0);
-      expect(answered[first]!.afterSignal).toBe(true);
+      expect(answered[first]!.endedAfterSignal).toBe(true);
       expect(answered.slice(first).map((o) => o.connection)).toEqual(answered.slice(first).map(() => 'close'));
       expect(answered.slice(0, first).every((o) => o.connection === 'keep-alive')).toBe(true);
     }
