@@ -3,11 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createGateway } from './app';
 import { openDatabase } from './db/database';
+import { migrationsDirOf } from './db/layout';
 import { deployMigrations } from './db/migrate';
 import { baseUrl, describeDatabase, renderBanner, urlsOf } from './lib/banner';
-import { loadConfigOrExit, PROJECT_ROOT, renderHelp, type Config } from './lib/config';
+import { loadConfigOrExit, renderHelp, type Config } from './lib/config';
+import { bindEarly } from './lib/early-listener';
+import { createHttpDrain } from './lib/http-drain';
 import { createLogger, wantsPrettyLogs } from './lib/logger';
 import { createMetrics } from './lib/metrics';
+import { PROJECT_ROOT } from './lib/paths';
 
 /** The listener's errors people can fix, as the one line main() prints (no stack). */
 function listenError(err: NodeJS.ErrnoException, config: Config): Error {
@@ -47,15 +51,21 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { pretty: wantsPrettyLogs(config.env) });
   const metrics = createMetrics();
 
-  const { applied } = await deployMigrations({
-    provider: config.database.provider,
-    url: config.database.url,
-    migrationsDir:
-      config.database.provider === 'postgresql'
-        ? path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations')
-        : path.join(PROJECT_ROOT, 'prisma', 'migrations'),
+  // The port first: "port in use" is the one line a second instance on the same port prints.
+  const listener = await bindEarly(config.port, config.host).catch((err: NodeJS.ErrnoException) => {
+    throw listenError(err, config);
   });
-  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  try {
+    const { applied } = await deployMigrations({
+      provider: config.database.provider,
+      url: config.database.url,
+      migrationsDir: migrationsDirOf(config.database.provider),
+    });
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  } catch (err) {
+    listener.close();
+    throw err;
+  }
 
   const database = await openDatabase(
     config.database,
@@ -63,13 +73,10 @@ async function main(): Promise<void> {
     metrics.observeDbQuery,
   );
   const { httpServer, apollo, markDraining } = await createGateway(config, database, logger, metrics);
+  const drain = createHttpDrain(httpServer);
+  await listener.handOver(httpServer);
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', (err) => reject(listenError(err, config)));
-    httpServer.listen(config.port, config.host, resolve);
-  });
-  const address = httpServer.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const port = listener.address().port;
   const urls = urlsOf(baseUrl(config.host, port));
   logger.info(
     { port, database: describeDatabase(config.database), env: config.env, urls },
@@ -86,7 +93,10 @@ async function main(): Promise<void> {
     try {
       // Keep serving while the load balancer's next /readyz probe sees 503 and stops routing here.
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
-      await apollo.stop(); // the drain plugin closes the HTTP server and waits for requests
+      // The listener closes, answers say `Connection: close`, every request received is answered
+      // and every connection closed before Apollo stops.
+      await drain.close();
+      await apollo.stop();
       await database.close();
       process.exit(0);
     } catch (err) {

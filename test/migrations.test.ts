@@ -15,12 +15,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { PRISMA_LAYOUT } from '../src/db/layout';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'migrate.js');
-const MIGRATIONS = path.join(ROOT, 'prisma', 'migrations');
-const SCHEMA = path.join(ROOT, 'prisma', 'schema.prisma');
-const PG_MIGRATIONS = path.join(ROOT, 'prisma', 'postgresql', 'migrations');
+const { migrationsDir: MIGRATIONS, schemaPath: SCHEMA } = PRISMA_LAYOUT.sqlite;
+const PG_MIGRATIONS = PRISMA_LAYOUT.postgresql.migrationsDir;
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
 // The CLI's defaults follow DATABASE_URL (and MIGRATE_CHECK_DATABASE_URL for PostgreSQL):

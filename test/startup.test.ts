@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import jwt from 'jsonwebtoken';
+import { migrationsDirOf } from '../src/db/layout';
 import { gql, request } from './helpers/http';
 import {
-  PROJECT_ROOT,
   SERVER_ENTRY,
   backend,
   baseEnv,
@@ -28,8 +28,8 @@ import {
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, alice } from './helpers/tokens';
 import { createModel, gpt4o } from './helpers/models';
 
-const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
-const PG_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations');
+const MIGRATIONS_DIR = migrationsDirOf('sqlite');
+const PG_MIGRATIONS_DIR = migrationsDirOf('postgresql');
 const migrationNames = (dir: string) =>
   fs
     .readdirSync(dir, { withFileTypes: true })

@@ -164,13 +164,12 @@ interface BenchDatabase {
 }
 
 async function migrate(url: string): Promise<void> {
-  const { deployMigrations } = (await import(path.join(ROOT, 'dist', 'db', 'migrate.js'))) as typeof import('../../src/db/migrate');
-  const postgres = url.startsWith('postgres');
-  await deployMigrations({
-    provider: postgres ? 'postgresql' : 'sqlite',
-    url,
-    migrationsDir: path.join(ROOT, 'prisma', ...(postgres ? ['postgresql', 'migrations'] : ['migrations'])),
-  });
+  const { deployMigrations } = (await import(
+    path.join(ROOT, 'dist', 'db', 'migrate', 'index.js')
+  )) as typeof import('../../src/db/migrate');
+  const { migrationsDirOf } = (await import(path.join(ROOT, 'dist', 'db', 'layout.js'))) as typeof import('../../src/db/layout');
+  const provider = url.startsWith('postgres') ? 'postgresql' : 'sqlite';
+  await deployMigrations({ provider, url, migrationsDir: migrationsDirOf(provider) });
 }
 
 async function sqliteDatabase(dir: string): Promise<BenchDatabase> {

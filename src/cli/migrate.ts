@@ -1,4 +1,4 @@
-// Migration CLI (Prisma's schema engine as WebAssembly, see src/db/migrate.ts).
+// Migration CLI (Prisma's schema engine as WebAssembly, see src/db/migrate/).
 //
 //   node dist/cli/migrate.js deploy          apply pending migrations to DATABASE_URL
 //   node dist/cli/migrate.js create <name>   write a migration for the schema's changes
@@ -18,6 +18,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PRISMA_LAYOUT } from '../db/layout';
 import {
   checkDrift,
   createMigration,
@@ -32,22 +33,13 @@ import {
   type DbProvider,
   type MigrationLog,
 } from '../db/migrate';
+import { PROJECT_ROOT } from '../lib/paths';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_DATABASE_URL = 'file:./data/models.db';
 const PROVIDERS: readonly DbProvider[] = ['sqlite', 'postgresql'];
 
 /** The schema and migrations folder of each provider. */
-const LAYOUT: Record<DbProvider, { schemaPath: string; migrationsDir: string }> = {
-  sqlite: {
-    schemaPath: path.join(PROJECT_ROOT, 'prisma', 'schema.prisma'),
-    migrationsDir: path.join(PROJECT_ROOT, 'prisma', 'migrations'),
-  },
-  postgresql: {
-    schemaPath: path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'schema.prisma'),
-    migrationsDir: path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations'),
-  },
-};
+const LAYOUT = PRISMA_LAYOUT;
 
 const USAGE = `usage: node dist/cli/migrate.js <command> [options]
 

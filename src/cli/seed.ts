@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase, type Database, type Db } from '../db/database';
 import { deployMigrations } from '../db/migrate';
 import type { Caller } from '../lib/auth';
+import { migrationsDirOf } from '../db/layout';
 import { describeDatabase } from '../lib/banner';
-import { loadConfigOrExit, PROJECT_ROOT, type Config } from '../lib/config';
+import { loadConfigOrExit, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { ModelRepository } from '../models/model.repository';
 import { ModelService } from '../models/model.service';
@@ -215,10 +215,7 @@ async function pendingMigrations(db: Db, migrationsDir: string): Promise<string[
  * case: `npm start`, then seed) holds off, and that server has already migrated the file.
  */
 async function openMigrated(config: Config): Promise<Database> {
-  const migrationsDir =
-    config.database.provider === 'postgresql'
-      ? path.join(PROJECT_ROOT, 'prisma', 'postgresql', 'migrations')
-      : path.join(PROJECT_ROOT, 'prisma', 'migrations');
+  const migrationsDir = migrationsDirOf(config.database.provider);
   const database = await openDatabase(config.database);
   const pending = await pendingMigrations(database.db, migrationsDir).catch(async (err: unknown) => {
     await database.close();

@@ -1,6 +1,7 @@
 import type { DbProvider } from '../lib/config';
 import type { Condition } from './model.access';
 import type { ModelRow } from './model.view';
+import { quoteIdent } from '../db/sql';
 
 /*
  * The model's SQL, built once for both databases: the dialect object holds what differs between
@@ -46,7 +47,6 @@ const ENCODED: Partial<Record<Field, Encoded>> = {
 /** Every field in one fixed order: an SQL text then depends only on which fields a statement uses. */
 const FIELDS = Object.keys(COLUMNS) as Field[];
 
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export interface Dialect {
   readonly provider: DbProvider;

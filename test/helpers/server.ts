@@ -22,12 +22,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { quoteIdent } from '../../src/db/sql';
+import { PROJECT_ROOT } from '../../src/lib/paths';
 import { SyncPg, type TestDb } from './pg-sync';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from './tokens';
 
 export type { TestDb, TestStatement } from './pg-sync';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export { PROJECT_ROOT };
 export const SERVER_ENTRY = path.join(PROJECT_ROOT, 'dist', 'main.js');
 
 export type Backend = 'sqlite' | 'postgresql';
@@ -129,7 +131,6 @@ const running = new Set<RunningServer>();
 let counter = 0;
 let sweep: Promise<void> | undefined;
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const COMMENT_PREFIX = 'model-gateway test database';
 
 async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {

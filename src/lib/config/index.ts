@@ -2,7 +2,6 @@
  * Configuration: one table of environment variables (./variables.ts), read by the loader
  * (./load.ts), printed by `--help` and rendered into docs/config.md (./reference.ts).
  */
-import path from 'node:path';
 import { loadConfig } from './load';
 import { ConfigError, type Config } from './types';
 
@@ -11,8 +10,7 @@ export { loadConfig, readConfig, type ConfigReading } from './load';
 export { SECRET_FILE_VARIABLES, VARIABLES, type VariableName } from './variables';
 export { renderHelp } from './reference';
 
-/** Where the compiled service lives: dist/lib/config → project root. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+export { PROJECT_ROOT } from '../paths';
 
 /**
  * The configuration, or, when it has problems, one `config error: ...` line per problem on stderr
