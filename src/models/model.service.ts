@@ -204,7 +204,7 @@ export class ModelService {
       const row = await this.visibleRow(caller, modelId);
       if (!row) throw Errors.notFound();
       if (!canEdit(caller, row)) throw Errors.noEditPermission();
-      if (expectedVersion !== null && row.version !== expectedVersion) throw Errors.preconditionFailed();
+      if (expectedVersion !== null && row.version !== expectedVersion) throw Errors.preconditionFailed(row.version);
 
       const changes = decide(row);
       if (changes === null) return toView(caller, row);
@@ -212,7 +212,7 @@ export class ModelService {
       const updatedAt = new Date();
       const updated = await this.updateIfVersion(row, changes, updatedAt);
       if (updated) return toView(caller, updated);
-      if (expectedVersion !== null) throw Errors.preconditionFailed();
+      if (expectedVersion !== null) throw Errors.preconditionFailed((await this.visibleRow(caller, modelId))?.version);
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new AppError('CONFLICT', 'The model is being changed by too many requests at once; retry');
       }
