@@ -11,8 +11,10 @@ import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
 import { costLimitPlugin, documentSizeLimit, limitValidationRules } from './graphql/limits';
 import { buildGatewaySchema } from './graphql/schema';
+import { unavailableAsHttp503Plugin } from './graphql/unavailable';
 import { healthRoutes } from './health/health.routes';
 import { authenticateStep, authOf } from './http/authenticate';
+import { markUndecodable, refuseUndecodable } from './http/body';
 import { graphqlHandler } from './http/graphql-handler';
 import { sendError } from './http/send-error';
 import { createAuthenticator } from './lib/auth';
@@ -101,6 +103,7 @@ export async function createGateway(
       // No field has cache hints; the default cache-control plugin still wrapped every field's
       // resolver (7% of the CPU of a 50-model list in the profile) to compute none.
       ApolloServerPluginCacheControlDisabled(),
+      unavailableAsHttp503Plugin<GraphQLContext>(),
       graphqlObservabilityPlugin<GraphQLContext>(metrics),
     ],
   });
@@ -137,7 +140,8 @@ export async function createGateway(
     '/graphql',
     mounted({ transport: 'graphql', route: '/graphql' }),
     corsMiddleware,
-    express.json({ limit: config.bodyLimitBytes }),
+    express.json({ limit: config.bodyLimitBytes, verify: markUndecodable }),
+    refuseUndecodable,
     authenticateRequest,
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes),
@@ -153,7 +157,7 @@ export async function createGateway(
     '/api',
     mounted({ transport: 'rest', prefix: '/api' }),
     corsMiddleware,
-    express.text({ type: () => true, limit: config.bodyLimitBytes }),
+    express.text({ type: () => true, limit: config.bodyLimitBytes, verify: markUndecodable }),
     authenticateRequest,
     limitRate,
     modelRoutes(models),

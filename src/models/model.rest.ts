@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { AuthResult, Caller } from '../lib/auth';
+import { bodyIsUndecodable } from '../http/body';
 import { AppError, Errors, type FieldIssue } from '../lib/errors';
 import type { ModelService } from './model.service';
 import { CREATE_FIELDS, UPDATE_FIELDS, type InputRecord } from './model.validation';
@@ -56,6 +57,8 @@ function restValidation(issues: FieldIssue[], where: 'body' | 'query'): AppError
 
 /** Body bytes were read as text (so size is checked first, 413); JSON is parsed after auth (401 before 422). */
 function jsonBody(req: Request): InputRecord {
+  // Bytes that are not UTF-8 are no JSON document (FastAPI: json_invalid), not text with U+FFFD in it.
+  if (bodyIsUndecodable(req)) throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
   const text = typeof req.body === 'string' ? req.body : '';
   if (text.trim() === '') throw restValidation([{ path: [], type: 'missing', msg: 'Field required' }], 'body');
   let parsed: unknown;
