@@ -151,3 +151,43 @@ describe('a 405 names the methods the path serves (Allow)', () => {
     expect([res.status, res.headers.get('allow')]).toEqual([405, 'GET, POST']);
   });
 });
+
+describe('ids with control characters cannot exist: 404, on either database', () => {
+  const MODEL_QUERY = `query ($id: String!) { model(modelId: $id) { modelId } }`;
+  const UPDATE = `mutation ($id: String!) { updateModel(modelId: $id, input: { description: "x" }) { version } }`;
+  const DELETE = `mutation ($id: String!) { deleteModel(modelId: $id) }`;
+
+  it.each(['a%00b', '%00', 'a%01b', 'a%1Fb', 'a%7Fb', `${MODEL}%00`])('GET/PUT/DELETE /api/models/%s → 404 Model not found', async (id) => {
+    const before = rowOf(MODEL);
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await request(srv.url, method, `/api/models/${id}`, {
+        token: ALICE,
+        body: method === 'PUT' ? { description: 'x' } : undefined,
+      });
+      expect([method, res.status, res.body]).toEqual([method, 404, { detail: 'Model not found' }]);
+    }
+    expect(rowOf(MODEL)).toEqual(before);
+  });
+
+  it('by-id paths too', async () => {
+    const res = await request(srv.url, 'GET', '/api/models/by-id/org/a%00b', { token: ALICE });
+    expect([res.status, res.body]).toEqual([404, { detail: 'Model not found' }]);
+  });
+
+  it.each(['a\u0000b', '\u0000', 'a\u001bb', `${MODEL}\u0000`])('GraphQL model(%j): null; update and delete: NOT_FOUND', async (id) => {
+    const found = await gql(srv.url, MODEL_QUERY, { id }, ALICE);
+    expect([found.status, found.body]).toEqual([200, { data: { model: null } }]);
+    for (const mutation of [UPDATE, DELETE]) {
+      const res = await gql(srv.url, mutation, { id }, ALICE);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toBeNull();
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors![0]).toEqual(expect.objectContaining({ message: 'Model not found', extensions: { code: 'NOT_FOUND' } }));
+    }
+  });
+
+  it('the shape of the body is still judged first (422 before 404)', async () => {
+    const res = await request(srv.url, 'PUT', '/api/models/a%00b', { token: ALICE, body: { temperature: 'hot' } });
+    expect(res.status).toBe(422);
+  });
+});

@@ -18,6 +18,9 @@ import {
 import { FREE_FIELDS, type FreeChanges, type ModelStatements, type RowChanges } from './model.statements';
 import { abilitiesOf, canEdit, canSee, toView, type ModelRow, type ModelView } from './model.view';
 
+/** What no model id can contain (model.validation refuses it on create). */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 export interface ListFilter {
   category?: string | null;
   modelProvider?: string | null;
@@ -154,7 +157,8 @@ export class ModelService {
    */
   async update(caller: Caller, modelId: string, input: InputRecord, expectedVersion?: number | null): Promise<ModelView> {
     const patch = parseUpdateInput(input);
-    const free = this.statements ? freeChanges(patch) : null;
+    // An id no model can have goes the general way, whose lookup answers it 404.
+    const free = this.statements && !CONTROL_CHARACTER.test(modelId) ? freeChanges(patch) : null;
     if (free) {
       // The common update (names, URL, temperature, ...) in one statement: it applies only where
       // every rule is already known to pass (the caller may edit, the version matches, something
@@ -184,6 +188,9 @@ export class ModelService {
   }
 
   private async visibleRow(caller: Caller, modelId: string): Promise<ModelRow | null> {
+    // Validation refuses control characters in a new model_id, so no such model exists; asked
+    // of PostgreSQL, a NUL fails the whole statement (500) instead of matching nothing.
+    if (CONTROL_CHARACTER.test(modelId)) return null;
     const row = this.statements ? await this.statements.findByModelId(modelId) : await this.db.model.findUnique({ where: { modelId } });
     return row && canSee(caller, row) ? row : null;
   }
