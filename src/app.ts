@@ -4,7 +4,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -15,17 +14,23 @@ import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
 import { costLimitPlugin, documentSizeLimit, limitValidationRules } from './graphql/limits';
 import { buildGatewaySchema } from './graphql/schema';
-import { createAuthenticator, type AuthResult } from './lib/auth';
+import { unavailableAsHttp503Plugin } from './graphql/unavailable';
+import { healthRoutes } from './health/health.routes';
+import { authenticateStep, authOf } from './http/authenticate';
+import { markUndecodable, refuseUndecodable } from './http/body';
+import { graphqlHandler } from './http/graphql-handler';
+import { sendError } from './http/send-error';
+import { createAuthenticator } from './lib/auth';
 import { withVerifiedTokenCache } from './lib/auth-cache';
 import type { Config } from './lib/config';
-import { isDatabaseUnavailable } from './lib/db-errors';
-import { corsOrigin, landingPageCsp, securityHeaders } from './lib/http-security';
+import { Errors } from './lib/errors';
+import { corsOrigin, securityHeaders } from './lib/http-security';
 import { createMetrics, metricsHandler, type Metrics } from './lib/metrics';
 import { createRateLimiter } from './lib/rate-limit';
-import { bindGraphQLContext, graphqlObservabilityPlugin, logOf, requestLogger, routeName, routePrefix } from './lib/request-log';
+import { bindGraphQLContext, graphqlObservabilityPlugin, mounted, requestLogger } from './lib/request-log';
 import { ModelRepository } from './models/model.repository';
 import { ModelService } from './models/model.service';
-import { modelRoutes, restErrorResponse } from './models/model.rest';
+import { modelRoutes } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
 import { providerRoutes } from './providers/provider.rest';
 
@@ -36,9 +41,6 @@ export interface Gateway {
   /** From now on /readyz answers 503, so load balancers stop sending new requests. */
   markDraining(): void;
 }
-
-/** How long /readyz waits for the database before calling it unreachable. */
-const READINESS_TIMEOUT_MS = 2000;
 
 /** The operation Sandbox opens with: the one most people come to try. */
 export const SANDBOX_DOCUMENT = `# Add the header  Authorization: Bearer <token>  (get one with: npm run token -- --sub alice)
@@ -107,6 +109,7 @@ export async function createGateway(
       // No field has cache hints; the default cache-control plugin still wrapped every field's
       // resolver (7% of the CPU of a 50-model list in the profile) to compute none.
       ApolloServerPluginCacheControlDisabled(),
+      unavailableAsHttp503Plugin<GraphQLContext>(),
       graphqlObservabilityPlugin<GraphQLContext>(metrics),
     ],
   });
@@ -126,59 +129,29 @@ export async function createGateway(
   app.use(securityHeaders());
 
   // For load balancers and orchestrators; no auth, no internals.
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    if (draining) {
-      res.status(503).json({ status: 'draining' });
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        database.ping(),
-        new Promise((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error('readiness check timed out')), READINESS_TIMEOUT_MS);
-        }),
-      ]);
-      res.json({ status: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unavailable' });
-    } finally {
-      clearTimeout(timer);
-    }
-  });
+  app.use(healthRoutes({ ping: () => database.ping(), draining: () => draining }));
   // Prometheus text format; guarded by METRICS_TOKEN / METRICS_ALLOW when set, never rate-limited.
   app.get('/metrics', metricsHandler(metrics, config.metrics));
 
   // After the body parsers (a 413 outranks a 401), before everything that needs the caller.
   const authenticator = withVerifiedTokenCache(createAuthenticator(config.jwt, logger), config.jwt.clockToleranceSec);
-  const authenticateRequest: express.RequestHandler = async (req, res, next) => {
-    try {
-      res.locals.auth = await authenticator.authenticate(req.headers.authorization, req.originalUrl);
-      next();
-    } catch (err) {
-      next(err);
-    }
-  };
+  const authenticateRequest = authenticateStep(authenticator);
   // Keyed by the verified caller, so it comes right after authentication; one budget for both APIs.
   const rateLimiter = createRateLimiter(config.http.rateLimit, logger);
   const limitRate: express.RequestHandler = rateLimiter?.middleware ?? ((_req, _res, next) => next());
   httpServer.once('close', () => void rateLimiter?.close());
 
+  // The transport is the mount's: errors below answer in GraphQL's shape, whatever the path.
   app.use(
     '/graphql',
-    routeName('/graphql'),
+    mounted({ transport: 'graphql', route: '/graphql' }),
     corsMiddleware,
-    landingPageCsp(),
-    express.json({ limit: config.bodyLimitBytes }),
+    express.json({ limit: config.bodyLimitBytes, verify: markUndecodable }),
+    refuseUndecodable,
     authenticateRequest,
     limitRate,
-    documentSizeLimit(config.limits.maxDocumentBytes, formatError),
-    expressMiddleware(apollo, {
-      context: async ({ res }) => bindGraphQLContext({ auth: res.locals.auth as AuthResult, models, aggregates }, res),
-    }),
+    documentSizeLimit(config.limits.maxDocumentBytes),
+    graphqlHandler(apollo, async (_req, res) => bindGraphQLContext({ auth: authOf(res), models, aggregates }, res)),
   );
 
   // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
@@ -191,58 +164,19 @@ export async function createGateway(
   // authentication before JSON parsing (422), the contract's order of precedence.
   app.use(
     '/api',
-    routePrefix('/api'),
+    mounted({ transport: 'rest', prefix: '/api' }),
     corsMiddleware,
-    express.text({ type: () => true, limit: config.bodyLimitBytes }),
+    express.text({ type: () => true, limit: config.bodyLimitBytes, verify: markUndecodable }),
     authenticateRequest,
     limitRate,
     aggregateRoutes(aggregates),
     modelRoutes(models),
   );
 
-  app.use((_req, res) => {
-    res.status(404).json({ detail: 'Not Found' });
-  });
+  app.use((_req, _res, next) => next(Errors.routeNotFound()));
 
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const graphql = req.originalUrl.startsWith('/graphql');
-    const status: number | undefined = typeof err?.status === 'number' ? err.status : undefined;
-    if (err?.type === 'entity.too.large' || status === 413) {
-      const message = `Request body too large (limit ${config.bodyLimitBytes} bytes)`;
-      res.status(413).json(graphql ? { errors: [{ message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] } : { detail: message });
-      return;
-    }
-    if (graphql && status !== undefined && status >= 400 && status < 500) {
-      res.status(400).json({ errors: [{ message: 'Malformed request body', extensions: { code: 'BAD_REQUEST' } }] });
-      return;
-    }
-    const mapped = restErrorResponse(err);
-    if (mapped) {
-      if (mapped.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      res.status(mapped.status).json(mapped.body);
-      return;
-    }
-    if (err?.type === 'charset.unsupported' || err?.type === 'encoding.unsupported') {
-      // A body that cannot be decoded cannot be JSON: FastAPI's answer is a 422 json_invalid.
-      res.status(422).json({ detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
-      return;
-    }
-    if (status !== undefined && status >= 400 && status < 500) {
-      res.status(status).json({ detail: 'Bad Request' });
-      return;
-    }
-    if (isDatabaseUnavailable(err)) {
-      logOf(res, logger).warn({ method: req.method, path: req.path }, 'database unavailable');
-      res.setHeader('Retry-After', '1');
-      res.status(503).json({ detail: 'Service Unavailable' });
-      return;
-    }
-    logOf(res, logger).error(
-      { err: { name: err?.name, message: err?.message, stack: err?.stack }, method: req.method, path: req.path },
-      'unexpected error',
-    );
-    res.status(500).json({ detail: 'Internal Server Error' });
-  };
+  // Every refusal and failure, answered in the transport of the mount it came through.
+  const onError: ErrorRequestHandler = (err, req, res, _next) => sendError(req, res, err, logger);
   app.use(onError);
 
   return {

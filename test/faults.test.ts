@@ -4,7 +4,8 @@
  * cuts every connection and refuses, resets or black-holes new ones, or freezes the open ones
  * mid-query. Every request must then fail fast (bounded by DATABASE_CONNECT_TIMEOUT_MS and
  * DATABASE_STATEMENT_TIMEOUT_MS) with 503 `{"detail":"Service Unavailable"}` on REST and a masked
- * SERVICE_UNAVAILABLE error on GraphQL, nothing internal in either; /healthz stays 200, /readyz
+ * SERVICE_UNAVAILABLE error on GraphQL (HTTP 503 with Retry-After when the operation could not run
+ * at all, 200 beside the data it did produce), nothing internal in either; /healthz stays 200, /readyz
  * answers 503 within its bound; a refused write changes nothing; once the proxy forwards again,
  * requests succeed without restarting the gateway, and the process never crashes.
  *
@@ -160,6 +161,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const MODEL_QUERY = `query ($id: String!) { model(modelId: $id) { modelId temperature description version } }`;
 const LIST_QUERY = `query { models { modelId } }`;
+const PARTIAL_QUERY = `query ($id: String!) { __typename model(modelId: $id) { modelId } }`;
 const UPDATE = `mutation ($id: String!, $input: UpdateModelInput!, $v: Int) {
   updateModel(modelId: $id, input: $input, expectedVersion: $v) { modelId temperature description version }
 }`;
@@ -187,14 +189,28 @@ describePg('database outages on PostgreSQL (TEST_DATABASE_URL), through a faulty
     expect(res.text).toBe(JSON.stringify(SERVICE_UNAVAILABLE));
   }
 
+  /** An operation the outage stopped entirely: HTTP 503 with Retry-After and one error, no data (issue 14). */
   function expectGraphQL503(res: HttpResult, ms: number): void {
     expect(ms).toBeLessThan(FAIL_FAST_MS);
-    // An error while executing an operation comes with HTTP 200 (the contract).
-    expect(res.status).toBe(200);
+    expect({ status: res.status, retryAfter: res.headers.get('retry-after'), body: res.body }).toEqual({
+      status: 503,
+      retryAfter: '1',
+      body: { errors: [{ message: 'Service temporarily unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] },
+    });
+    expect(res.text).not.toMatch(INTERNALS);
+    expect(res.text).not.toMatch(SQL);
+  }
+
+  /** An operation that produced some data keeps HTTP 200, its data and its error. */
+  function expectGraphQLPartial(res: HttpResult, ms: number, data: unknown): void {
+    expect(ms).toBeLessThan(FAIL_FAST_MS);
+    expect({ status: res.status, retryAfter: res.headers.get('retry-after'), data: res.body.data }).toEqual({
+      status: 200,
+      retryAfter: null,
+      data,
+    });
     expect(res.body.errors).toHaveLength(1);
-    const [error] = res.body.errors;
-    expect(error.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
-    expect(error.message).not.toMatch(INTERNALS);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
     expect(res.text).not.toMatch(INTERNALS);
     expect(res.text).not.toMatch(SQL);
   }
@@ -249,7 +265,13 @@ describePg('database outages on PostgreSQL (TEST_DATABASE_URL), through a faulty
         async () => {
           const { result, ms } = await timed(() => gql(server.url, MODEL_QUERY, { id: MODEL }, token));
           expectGraphQL503(result, ms);
-          expect(result.body.data).toEqual({ model: null });
+        },
+      ],
+      [
+        'GraphQL query with a field that needs no database',
+        async () => {
+          const { result, ms } = await timed(() => gql(server.url, PARTIAL_QUERY, { id: MODEL }, token));
+          expectGraphQLPartial(result, ms, { __typename: 'Query', model: null });
         },
       ],
       [
@@ -257,7 +279,6 @@ describePg('database outages on PostgreSQL (TEST_DATABASE_URL), through a faulty
         async () => {
           const { result, ms } = await timed(() => gql(server.url, LIST_QUERY, {}, token));
           expectGraphQL503(result, ms);
-          expect(result.body.data).toBeNull();
         },
       ],
       [
@@ -267,7 +288,6 @@ describePg('database outages on PostgreSQL (TEST_DATABASE_URL), through a faulty
             gql(server.url, UPDATE, { id: MODEL, input: { temperature: 1.5, description: `refused gql ${label}` } }, token),
           );
           expectGraphQL503(result, ms);
-          expect(result.body.data).toBeNull();
         },
       ],
     ];

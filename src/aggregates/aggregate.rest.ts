@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { AuthResult, Caller } from '../lib/auth';
 import { AppError, type FieldIssue } from '../lib/errors';
-import { RestValidationError, parseIntQuery } from '../models/model.rest';
+import { parseIntQuery, restValidation } from '../models/model.rest';
 import { ModelAggregates, type KeyCount, type ModelSummary, type PublicModel } from './aggregate.service';
 
 /**
@@ -145,12 +145,12 @@ export function publicCatalogRoutes(aggregates: ModelAggregates, enabled: boolea
     const category = stringQuery(req, 'category', issues);
     const provider = stringQuery(req, 'provider', issues);
     const limit = parseIntQuery(req, 'limit', issues);
-    if (issues.length > 0) throw new RestValidationError(issues, 'query');
+    if (issues.length > 0) throw restValidation(issues, 'query');
     try {
       const models = await aggregates.publicList({ category, provider, limit });
       return { models: models.map(toRestPublicModel), count: models.length };
     } catch (err) {
-      if (err instanceof AppError && err.code === 'VALIDATION') throw new RestValidationError(err.issues, 'query');
+      if (err instanceof AppError && err.code === 'VALIDATION') throw restValidation(err.issues, 'query');
       throw err;
     }
   });

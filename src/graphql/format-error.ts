@@ -1,8 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { AppError, GRAPHQL_CODE } from '../lib/errors';
-import { isDatabaseUnavailable } from '../lib/db-errors';
+import { AppError, graphqlError, unexpectedError } from '../lib/errors';
 
 /** Codes whose messages are ours or graphql-js's and safe to show; everything else is masked. */
 const PASS_THROUGH = new Set([
@@ -58,20 +57,20 @@ function redactReason(reason: string): string {
     .replace(/(Expected value of type "[^"]+", found) (?!null\b)[\s\S]*?(;|\.$|$)/, '$1 an invalid value$2');
 }
 
+/**
+ * Apollo's formatError: an AppError keeps its message and gets the code and extensions the edge
+ * gives it everywhere (graphqlError); graphql-js's own errors pass with values redacted; a lost
+ * database is SERVICE_UNAVAILABLE; anything else is logged and masked.
+ */
 export function createFormatError(logger: Logger) {
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const original = unwrapResolverError(error);
     if (original instanceof AppError) {
-      const extensions: Record<string, unknown> = { code: GRAPHQL_CODE[original.code] };
-      if (original.fields.length > 0) extensions.fields = original.fields;
-      if (original.issues.length > 0) {
-        extensions.issues = original.issues.map((issue) => ({ path: issue.path, msg: issue.msg, type: issue.type }));
-      }
       return {
         message: original.message,
         ...(formatted.locations ? { locations: formatted.locations } : {}),
         ...(formatted.path ? { path: formatted.path } : {}),
-        extensions,
+        extensions: graphqlError(original).extensions,
       };
     }
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
@@ -86,23 +85,16 @@ export function createFormatError(logger: Logger) {
       else if (fields.length > 0) extensions.fields = fields;
       return { message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
     }
-    if (isDatabaseUnavailable(original)) {
-      return {
-        message: 'Service temporarily unavailable; retry shortly',
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: 'SERVICE_UNAVAILABLE' },
-      };
+    const { error: masked, unexpected } = unexpectedError(original);
+    if (unexpected?.kind === 'internal') {
+      // Unexpected: log what happened for operators (the error object, never request values),
+      // hand the client nothing it could learn internals from.
+      logger.error(
+        { err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original) },
+        'unexpected GraphQL error',
+      );
     }
-    // Unexpected: log what happened for operators (the error object, never request values),
-    // hand the client nothing it could learn internals from.
-    logger.error(
-      { err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original) },
-      'unexpected GraphQL error',
-    );
-    return {
-      message: 'Internal server error',
-      ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    };
+    const { message, extensions } = graphqlError(masked);
+    return { message, ...(formatted.path ? { path: formatted.path } : {}), extensions };
   };
 }

@@ -3,9 +3,10 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type express from 'express';
-import { GraphQLError, getVariableValues, type GraphQLFormattedError, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, getVariableValues, type ValidationContext, type ValidationRule } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { GraphQLLimitsConfig } from '../lib/config';
+import { Errors } from '../lib/errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../models/model.limits';
 
 /**
@@ -95,23 +96,17 @@ export function costLimitPlugin<TContext extends object>(maxCost: number): Apoll
   };
 }
 
-type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-
 /**
  * The query string's size, before Apollo parses it: the token limit bounds parsing work, this
  * bounds what comments and whitespace (which are not tokens) can add. Apollo plugins cannot
- * answer 400 before parsing, hence a middleware; its error goes through the same formatError.
+ * answer 400 before parsing, hence an edge step; its refusal is answered like the edge's others.
  */
-export function documentSizeLimit(maxBytes: number, formatError: FormatError): express.RequestHandler {
-  return (req, res, next) => {
+export function documentSizeLimit(maxBytes: number): express.RequestHandler {
+  return (req, _res, next) => {
     const body: unknown = req.body;
     const fromBody = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
     const query = req.method === 'GET' ? (req.query as Record<string, unknown> | undefined)?.query : fromBody;
-    if (typeof query !== 'string' || Buffer.byteLength(query, 'utf8') <= maxBytes) {
-      next();
-      return;
-    }
-    const error = new GraphQLError(`The query document is larger than ${maxBytes} bytes.`, { extensions: { code: 'BAD_REQUEST' } });
-    res.status(400).json({ errors: [formatError(error.toJSON(), error)] });
+    if (typeof query !== 'string' || Buffer.byteLength(query, 'utf8') <= maxBytes) next();
+    else next(Errors.documentTooLarge(maxBytes));
   };
 }

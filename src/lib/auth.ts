@@ -12,7 +12,7 @@ export interface Caller {
 
 /**
  * What a request's credentials amount to: a caller, nobody (no credentials), or a refusal.
- * Built once per request; operations that need a caller call `requireCaller`.
+ * Built once per request; GraphQL operations declare that they need a caller (@Authorized).
  */
 export type AuthResult = { caller: Caller } | { caller: null; error: AppError };
 
@@ -206,9 +206,4 @@ export function createAuthenticator(config: JwtConfig, logger: Logger): Authenti
       }
     },
   };
-}
-
-export function requireCaller(auth: AuthResult): Caller {
-  if (auth.caller) return auth.caller;
-  throw auth.error;
 }

@@ -43,27 +43,14 @@ function landingPagePolicy(nonce: string): string {
 }
 
 /**
- * Relaxes the CSP for the landing page only. Apollo renders the page with a fresh nonce per
- * response, so the policy is set when the HTML is sent, with the nonce read off that HTML; any
- * other response (and a page without a nonce) keeps the strict default.
+ * The CSP for a landing page, or undefined for anything else. Apollo renders the page with a
+ * fresh nonce per response, so the policy is made from the HTML being sent, with the nonce read
+ * off it; any other response (and a page without a nonce) keeps helmet's strict default.
  */
-export function landingPageCsp(): express.RequestHandler {
-  return (req, res, next) => {
-    if (req.method !== 'GET') {
-      next();
-      return;
-    }
-    const send = res.send.bind(res);
-    res.send = ((body?: unknown) => {
-      const type = String(res.getHeader('content-type') ?? '');
-      if (typeof body === 'string' && type.startsWith('text/html')) {
-        const nonce = /<script nonce="([0-9A-Za-z+/=_-]{16,})"/.exec(body)?.[1];
-        if (nonce) res.setHeader('Content-Security-Policy', landingPagePolicy(nonce));
-      }
-      return send(body);
-    }) as express.Response['send'];
-    next();
-  };
+export function landingPageCspFor(contentType: string, body: string): string | undefined {
+  if (!contentType.startsWith('text/html')) return undefined;
+  const nonce = /<script nonce="([0-9A-Za-z+/=_-]{16,})"/.exec(body)?.[1];
+  return nonce ? landingPagePolicy(nonce) : undefined;
 }
 
 function originMatcher(patterns: string[]): (origin: string) => boolean {

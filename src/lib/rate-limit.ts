@@ -5,6 +5,7 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { createClient } from 'redis';
 import type { AuthResult } from './auth';
 import type { RateLimitConfig } from './config';
+import { Errors } from './errors';
 
 /** A Redis that accepts connections but does not answer must not hold requests up for long. */
 const REDIS_COMMAND_TIMEOUT_MS = 500;
@@ -160,15 +161,10 @@ export function createRateLimiter(config: RateLimitConfig, logger: Logger): Rate
       warn: (err, message) =>
         logger.warn({ err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, message ?? 'rate limiting'),
     },
-    handler: (req, res) => {
-      const retryAfter = String(res.getHeader('Retry-After') ?? Math.ceil(config.windowMs / 1000));
-      if (req.originalUrl.startsWith('/graphql')) {
-        res.status(429).json({
-          errors: [{ message: `Too many requests; retry after ${retryAfter} seconds.`, extensions: { code: 'RATE_LIMITED' } }],
-        });
-      } else {
-        res.status(429).json({ detail: 'Too Many Requests' });
-      }
+    // The answer is the edge's, in the transport of the mount the request came through.
+    handler: (_req, res, next) => {
+      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(config.windowMs / 1000));
+      next(Errors.rateLimited(retryAfter));
     },
   });
   return { middleware, close: async () => redis?.close() };

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type express from 'express';
 import type { Logger } from 'pino';
 import type { AuthResult } from './auth';
+import type { Transport } from './errors';
 import type { Metrics } from './metrics';
 
 /**
@@ -22,18 +24,28 @@ interface GraphQLState {
   errorCodes: string[];
 }
 
+/** Where a request was mounted, set once per mount: what answers its errors and how it is named. */
+export interface Mount {
+  transport: Transport;
+  /** For a mount that is one route (/graphql), whatever its path below. */
+  route?: string;
+  /** For a mount whose router holds the routes (/api): their patterns are relative to it. */
+  prefix?: string;
+}
+
 interface RequestState {
   id: string;
-  /** Set for a mount that is one route (/graphql), whatever its path below. */
-  route?: string;
-  /** Set for a mount whose router holds the routes (/api): their patterns are relative to it. */
-  prefix?: string;
+  mount?: Mount;
   graphql?: GraphQLState;
+  /** The GraphQL code of a refusal answered before any operation ran (set by whoever answered it). */
+  refusal?: string;
 }
 
 const STATE = Symbol('request-state');
 type Locals = Record<string | symbol, unknown>;
-const stateOf = (res: express.Response): RequestState | undefined => (res.locals as Locals)[STATE] as RequestState | undefined;
+/** On `res.locals`, which Express gives every response (a plain node:http server would add it). */
+const stateOf = (res: express.Response | http.ServerResponse): RequestState | undefined =>
+  (res as { locals?: Locals }).locals?.[STATE] as RequestState | undefined;
 
 /**
  * A GraphQL context's request, for the Apollo plugin (the context is all a plugin is given). A
@@ -41,67 +53,50 @@ const stateOf = (res: express.Response): RequestState | undefined => (res.locals
  */
 const requestOfContext = (context: object): RequestState | undefined => (context as Locals)[STATE] as RequestState | undefined;
 
-export function requestIdOf(res: express.Response): string | undefined {
-  return stateOf(res)?.id;
-}
-
 /** The per-request logger (carries `reqId`), or `fallback` outside a request. */
-export function logOf(res: express.Response, fallback: Logger): Logger {
-  return (res.locals.log as Logger | undefined) ?? fallback;
+export function logOf(res: express.Response | http.ServerResponse, fallback: Logger): Logger {
+  return ((res as express.Response).locals?.log as Logger | undefined) ?? fallback;
 }
 
-/** Marks every request under this mount as one route: `app.use('/graphql', routeName('/graphql'), ...)`. */
-export function routeName(route: string): express.RequestHandler {
+/** Marks every request under this mount: `app.use('/graphql', mounted({ transport: 'graphql', route: '/graphql' }), ...)`. */
+export function mounted(mount: Mount): express.RequestHandler {
   return (_req, res, next) => {
     const state = stateOf(res);
-    if (state) state.route = route;
+    if (state) state.mount = mount;
     next();
   };
 }
 
-/** Route patterns of the router mounted here are relative to `prefix`: `app.use('/api', routePrefix('/api'), ...)`. */
-export function routePrefix(prefix: string): express.RequestHandler {
-  return (_req, res, next) => {
-    const state = stateOf(res);
-    if (state) state.prefix = prefix;
-    next();
-  };
+/** The transport of the mount that received the request; REST outside any mount (404s, early errors). */
+export function transportOf(res: express.Response | http.ServerResponse): Transport {
+  return stateOf(res)?.mount?.transport ?? 'rest';
+}
+
+/** Records the code of a refusal answered before any GraphQL operation ran, for the log line and metrics. */
+export function noteRefusal(res: express.Response | http.ServerResponse, code: string): void {
+  const state = stateOf(res);
+  if (state) state.refusal = code;
+}
+
+/** Whether an Apollo plugin saw this request as an operation (its codes are then already known). */
+export function operationStarted(res: express.Response | http.ServerResponse): boolean {
+  return stateOf(res)?.graphql !== undefined;
 }
 
 /** Links a GraphQL context to its request; call it in Apollo's context function. */
-export function bindGraphQLContext<T extends object>(context: T, res: express.Response): T {
+export function bindGraphQLContext<T extends object>(context: T, res: express.Response | http.ServerResponse): T {
   const state = stateOf(res);
   if (state) (context as Locals)[STATE] = state;
   return context;
 }
 
-/** The code a GraphQL client got from a refusal answered before Apollo (body size, rate limit, ...). */
-function graphqlCodeForStatus(status: number): string {
-  switch (status) {
-    case 400:
-    case 415:
-      return 'BAD_REQUEST';
-    case 401:
-      return 'UNAUTHENTICATED';
-    case 403:
-      return 'FORBIDDEN';
-    case 413:
-      return 'PAYLOAD_TOO_LARGE';
-    case 429:
-      return 'RATE_LIMITED';
-    case 503:
-      return 'SERVICE_UNAVAILABLE';
-    default:
-      return status >= 500 ? 'INTERNAL_SERVER_ERROR' : `HTTP_${status}`;
-  }
-}
-
 function routeOf(req: express.Request, state: RequestState): string {
-  if (state.route) return state.route;
+  const mount = state.mount;
+  if (mount?.route) return mount.route;
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof path === 'string') return (state.prefix ?? '') + path;
+  if (typeof path === 'string') return (mount?.prefix ?? '') + path;
   // Under a mount but no route decided (413 before routing, 404 inside the router).
-  return state.prefix ? `${state.prefix}/*` : 'unmatched';
+  return mount?.prefix ? `${mount.prefix}/*` : 'unmatched';
 }
 
 export function requestLogger(logger: Logger, metrics: Metrics): express.RequestHandler {
@@ -124,10 +119,10 @@ export function requestLogger(logger: Logger, metrics: Metrics): express.Request
       metrics.httpDuration.observe({ method: req.method, route, status: completed ? String(status) : 'aborted' }, seconds);
 
       let graphql = state.graphql;
-      if (!graphql && state.route === '/graphql' && status >= 400) {
-        // Refused before Apollo saw it: no operation name can be trusted.
-        graphql = { errorCodes: [graphqlCodeForStatus(status)] };
-        metrics.graphqlErrors.inc({ operation: 'anonymous', code: graphql.errorCodes[0]! });
+      if (!graphql && state.mount?.transport === 'graphql' && state.refusal) {
+        // Refused before any operation started: no operation name can be trusted.
+        graphql = { errorCodes: [state.refusal] };
+        metrics.graphqlErrors.inc({ operation: 'anonymous', code: state.refusal });
       }
 
       const auth = res.locals.auth as AuthResult | undefined;

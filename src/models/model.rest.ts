@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { AuthResult, Caller } from '../lib/auth';
-import { AppError, HTTP_STATUS, type FieldIssue } from '../lib/errors';
+import { bodyIsUndecodable } from '../http/body';
+import { AppError, Errors, type FieldIssue } from '../lib/errors';
 import type { ModelService } from './model.service';
 import { REST_BODY_SPECS, REST_KEYS } from './model.fields';
 import { CREATE_FIELDS, UPDATE_FIELDS, type InputRecord } from './model.validation';
@@ -21,36 +22,29 @@ export function toRestBody(view: ModelView): Record<string, unknown> {
   return body;
 }
 
-/** FastAPI's 422 body: `{"detail": [{"loc": [...], "msg", "type"}]}`. Never the input value. */
-export function validationDetail(issues: FieldIssue[], where: 'body' | 'query') {
-  return issues.map((issue) => ({
-    loc: [where, ...issue.path.map((part) => (typeof part === 'string' ? toSnake(part) : part))],
-    msg: issue.msg,
-    type: issue.type,
+/** A 422 in REST's terms: issue paths in snake_case, `loc` starting at `where`. Never the input value. */
+export function restValidation(issues: FieldIssue[], where: 'body' | 'query'): AppError {
+  const restIssues = issues.map((issue) => ({
+    ...issue,
+    path: issue.path.map((part) => (typeof part === 'string' ? toSnake(part) : part)),
   }));
-}
-
-export class RestValidationError extends AppError {
-  constructor(
-    issues: FieldIssue[],
-    readonly where: 'body' | 'query',
-  ) {
-    super('VALIDATION', 'Invalid input', [], issues);
-  }
+  return new AppError('VALIDATION', 'Invalid input', [], restIssues, { location: where });
 }
 
 /** Body bytes were read as text (so size is checked first, 413); JSON is parsed after auth (401 before 422). */
 function jsonBody(req: Request): InputRecord {
+  // Bytes that are not UTF-8 are no JSON document (FastAPI: json_invalid), not text with U+FFFD in it.
+  if (bodyIsUndecodable(req)) throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
   const text = typeof req.body === 'string' ? req.body : '';
-  if (text.trim() === '') throw new RestValidationError([{ path: [], type: 'missing', msg: 'Field required' }], 'body');
+  if (text.trim() === '') throw restValidation([{ path: [], type: 'missing', msg: 'Field required' }], 'body');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new RestValidationError([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
+    throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new RestValidationError(
+    throw restValidation(
       [{ path: [], type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from' }],
       'body',
     );
@@ -128,7 +122,12 @@ export function modelRoutes(models: ModelService): Router {
         if (!auth.caller) throw auth.error;
         await handler(req, res, auth.caller);
       } catch (err) {
-        next(err);
+        // The service names fields in camelCase; REST clients sent (and read) snake_case.
+        next(
+          err instanceof AppError && err.code === 'VALIDATION' && err.details.location === undefined
+            ? restValidation(err.issues, 'body')
+            : err,
+        );
       }
     };
 
@@ -143,7 +142,7 @@ export function modelRoutes(models: ModelService): Router {
     const skip = parseIntQuery(req, 'skip', issues);
     const limit = parseIntQuery(req, 'limit', issues);
     const isActive = parseBoolQuery(req, 'is_active', issues);
-    if (issues.length > 0) throw new RestValidationError(issues, 'query');
+    if (issues.length > 0) throw restValidation(issues, 'query');
     try {
       const views = await models.list(caller, {
         skip,
@@ -154,7 +153,7 @@ export function modelRoutes(models: ModelService): Router {
       });
       res.json(views.map(toRestBody));
     } catch (err) {
-      if (err instanceof AppError && err.code === 'VALIDATION') throw new RestValidationError(err.issues, 'query');
+      if (err instanceof AppError && err.code === 'VALIDATION') throw restValidation(err.issues, 'query');
       throw err;
     }
   });
@@ -180,26 +179,26 @@ export function modelRoutes(models: ModelService): Router {
     res.json({ message: 'Model deleted successfully' });
   });
 
-  const methodNotAllowed: RequestHandler = (_req, res) => {
-    res.status(405).json({ detail: 'Method Not Allowed' });
-  };
+  const methodNotAllowed =
+    (...allow: string[]): RequestHandler =>
+    (_req, _res, next) =>
+      next(Errors.methodNotAllowed(allow));
 
-  router.route('/models').get(list).post(create).all(methodNotAllowed);
+  router.route('/models').get(list).post(create).all(methodNotAllowed('GET', 'POST'));
   // The replaced service's second create path; GET/PUT/DELETE of a model named "register" still work below.
   router.post('/models/register', create);
-  router.route('/models/by-id/*modelId').get(getOne).put(update).delete(remove).all(methodNotAllowed);
-  router.route('/models/:modelId').get(getOne).put(update).delete(remove).all(methodNotAllowed);
-  router.use((_req, res) => {
-    res.status(404).json({ detail: 'Not Found' });
-  });
+  router
+    .route('/models/by-id/*modelId')
+    .get(getOne)
+    .put(update)
+    .delete(remove)
+    .all(methodNotAllowed('GET', 'PUT', 'DELETE'));
+  router
+    .route('/models/:modelId')
+    .get(getOne)
+    .put(update)
+    .delete(remove)
+    .all(methodNotAllowed('GET', 'PUT', 'DELETE'));
+  router.use((_req, _res, next) => next(Errors.routeNotFound()));
   return router;
-}
-
-/** Any error → FastAPI's status and `{"detail": ...}`. Unexpected errors become a masked 500. */
-export function restErrorResponse(err: unknown): { status: number; body: unknown } | null {
-  if (!(err instanceof AppError)) return null;
-  if (err.code === 'VALIDATION') {
-    return { status: 422, body: { detail: validationDetail(err.issues, err instanceof RestValidationError ? err.where : 'body') } };
-  }
-  return { status: HTTP_STATUS[err.code], body: { detail: err.message } };
 }

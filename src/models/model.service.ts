@@ -19,6 +19,9 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from './model.limits';
 import type { ModelRepository, RowChanges } from './model.repository';
 import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
 
+/** What no model id can contain (model.validation refuses it on create). */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 export interface ListFilter {
   category?: string | null;
   modelProvider?: string | null;
@@ -153,7 +156,8 @@ export class ModelService {
    */
   async update(caller: Caller, modelId: string, input: InputRecord, expectedVersion?: number | null): Promise<ModelView> {
     const patch = parseUpdateInput(input);
-    const free = freeChanges(patch);
+    // An id no model can have goes the general way, whose lookup answers it 404.
+    const free = CONTROL_CHARACTER.test(modelId) ? null : freeChanges(patch);
     if (free) {
       // The common update (names, URL, temperature, ...) in one statement: it applies only where
       // every rule is already known to pass (the caller may edit, the version matches, something
@@ -178,6 +182,9 @@ export class ModelService {
   }
 
   private async visibleRow(caller: Caller, modelId: string): Promise<ModelRow | null> {
+    // Validation refuses control characters in a new model_id, so no such model exists; asked
+    // of PostgreSQL, a NUL fails the whole statement (500) instead of matching nothing.
+    if (CONTROL_CHARACTER.test(modelId)) return null;
     const row = await this.models.find(modelId);
     return row && canSee(caller, row) ? row : null;
   }
@@ -198,7 +205,7 @@ export class ModelService {
       const row = await this.visibleRow(caller, modelId);
       if (!row) throw Errors.notFound();
       if (!canEdit(caller, row)) throw Errors.noEditPermission();
-      if (expectedVersion !== null && !holds(row, atVersion(expectedVersion))) throw Errors.preconditionFailed();
+      if (expectedVersion !== null && !holds(row, atVersion(expectedVersion))) throw Errors.preconditionFailed(row.version);
 
       const changes = decide(row);
       if (changes === null) return toView(caller, row);
@@ -206,7 +213,7 @@ export class ModelService {
       const updatedAt = new Date();
       const updated = await this.models.updateIfVersion(row, changes, updatedAt);
       if (updated) return toView(caller, updated);
-      if (expectedVersion !== null) throw Errors.preconditionFailed();
+      if (expectedVersion !== null) throw Errors.preconditionFailed((await this.visibleRow(caller, modelId))?.version);
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new AppError('CONFLICT', MESSAGES.tooManyWriters);
       }

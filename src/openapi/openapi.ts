@@ -289,7 +289,12 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
         ]),
         '404': ref('responses', 'NotFound'),
         '409': errorResponse('The model is shared: its category and abilities cannot change. Un-share first.', SHARED_LOCK),
-        '412': errorResponse('If-Match does not match the current version; nothing changed.', [Errors.preconditionFailed().message]),
+        '412': {
+          ...errorResponse('If-Match does not match the current version; nothing changed. ETag is the version now, to retry with.', [
+            Errors.preconditionFailed().message,
+          ]),
+          headers: { ETag: ref('headers', 'ETag') },
+        },
         '413': ref('responses', 'PayloadTooLarge'),
         '422': ref('responses', 'ValidationError'),
         ...common,
