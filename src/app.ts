@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
@@ -21,6 +20,8 @@ import { createMetrics, metricsHandler, type Metrics } from './lib/metrics';
 import type { Database } from './lib/prisma';
 import { createRateLimiter } from './lib/rate-limit';
 import { bindGraphQLContext, graphqlObservabilityPlugin, logOf, requestLogger, routeName, routePrefix } from './lib/request-log';
+import { frontDoorRoutes } from './http/front-door';
+import { landingPagePlugin } from './http/sandbox';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
@@ -35,32 +36,6 @@ export interface Gateway {
 
 /** How long /readyz waits for the database before calling it unreachable. */
 const READINESS_TIMEOUT_MS = 2000;
-
-/** The operation Sandbox opens with: the one most people come to try. */
-export const SANDBOX_DOCUMENT = `# Add the header  Authorization: Bearer <token>  (get one with: npm run token -- --sub alice)
-mutation UpdateModel($modelId: String!, $input: UpdateModelInput!, $expectedVersion: Int) {
-  updateModel(modelId: $modelId, input: $input, expectedVersion: $expectedVersion) {
-    modelId
-    modelProvider
-    modelName
-    temperature
-    hasApiKey
-    version
-    updatedAt
-  }
-}
-`;
-
-function landingPagePlugin(config: Config) {
-  if (!config.landingPage) return ApolloServerPluginLandingPageDisabled();
-  const options = {
-    embed: true as const,
-    document: SANDBOX_DOCUMENT,
-    variables: { modelId: 'my-model', input: { temperature: 0.7 }, expectedVersion: null },
-    headers: { Authorization: 'Bearer <paste the output of: npm run token -- --sub alice>' },
-  };
-  return ApolloServerPluginLandingPageLocalDefault(options);
-}
 
 export async function createGateway(
   config: Config,
@@ -177,6 +152,7 @@ export async function createGateway(
 
   // The REST API's OpenAPI document and reference page: public, so before /api's routes and their 404.
   app.use(openApiRoutes());
+  app.use(frontDoorRoutes(config));
 
   // Bodies are read as text so that size (413) is settled before authentication (401) and
   // authentication before JSON parsing (422), the contract's order of precedence.

@@ -526,7 +526,6 @@ export const openApiDocument: Document = {
         description:
           'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model. Otherwise 412 and nothing changes.',
         schema: { type: 'string' },
-        example: '"3"',
       },
       Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
       Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT } },
