@@ -344,7 +344,7 @@ const SHARED_LOCK = [
   'Cannot change category of a shared model. Un-share first.',
   'Cannot change abilities of a shared model. Un-share first.',
   'Cannot change category and abilities of a shared model. Un-share first.',
-  // After many lost races in a row the update gives up instead of spinning (docs/contract-choices.md).
+  // After many lost races in a row the update gives up instead of spinning (docs/api.md).
   'The model is being changed by too many requests at once; retry',
 ];
 

@@ -1,0 +1,14 @@
+import path from 'node:path';
+
+/**
+ * `describe` when what the suite needs is there, else `describe.skip` and one line on stderr
+ * saying which file is skipped and what would run it, so a green `npm test` never hides a
+ * suite that did not run.
+ */
+export function describeIf(available: boolean, testFile: string, reason: string): jest.Describe {
+  if (!available) console.warn(`SKIPPED in test/${path.basename(testFile)}: ${reason}`);
+  return available ? describe : describe.skip;
+}
+
+export const NEEDS_POSTGRES =
+  'the PostgreSQL tests; to run them set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test (or npm run test:postgres)';
