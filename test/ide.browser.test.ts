@@ -12,15 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { request } from './helpers/http';
+import { describeIf } from './helpers/optional';
 import { startServer, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) {
-  console.warn(`SKIPPED test/ide.browser.test.ts: ${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
-}
-const describeWithChromium = HAS_CHROMIUM ? describe : describe.skip;
+const describeWithChromium = describeIf(HAS_CHROMIUM, __filename, `${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
 
 let srv: RunningServer;
 let context: BrowserContext;

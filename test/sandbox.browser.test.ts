@@ -17,15 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { gql, request } from './helpers/http';
+import { describeIf } from './helpers/optional';
 import { startServer, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) {
-  console.warn(`SKIPPED test/sandbox.browser.test.ts: ${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
-}
-const describeWithChromium = HAS_CHROMIUM ? describe : describe.skip;
+const describeWithChromium = describeIf(HAS_CHROMIUM, __filename, `${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
 
 const APOLLO_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'];
 const SCREENSHOT_DIR = os.tmpdir();
