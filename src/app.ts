@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -29,6 +28,8 @@ import { createMetrics, metricsHandler, type Metrics } from './lib/metrics';
 import { createRateLimiter } from './lib/rate-limit';
 import { bindGraphQLContext, graphqlObservabilityPlugin, mounted, requestLogger } from './lib/request-log';
 import { ModelRepository } from './models/model.repository';
+import { frontDoorRoutes } from './http/front-door';
+import { landingPagePlugin } from './http/sandbox';
 import { ModelService } from './models/model.service';
 import { modelRoutes } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
@@ -42,31 +43,6 @@ export interface Gateway {
   markDraining(): void;
 }
 
-/** The operation Sandbox opens with: the one most people come to try. */
-export const SANDBOX_DOCUMENT = `# Add the header  Authorization: Bearer <token>  (get one with: npm run token -- --sub alice)
-mutation UpdateModel($modelId: String!, $input: UpdateModelInput!, $expectedVersion: Int) {
-  updateModel(modelId: $modelId, input: $input, expectedVersion: $expectedVersion) {
-    modelId
-    modelProvider
-    modelName
-    temperature
-    hasApiKey
-    version
-    updatedAt
-  }
-}
-`;
-
-function landingPagePlugin(config: Config) {
-  if (!config.landingPage) return ApolloServerPluginLandingPageDisabled();
-  const options = {
-    embed: true as const,
-    document: SANDBOX_DOCUMENT,
-    variables: { modelId: 'my-model', input: { temperature: 0.7 }, expectedVersion: null },
-    headers: { Authorization: 'Bearer <paste the output of: npm run token -- --sub alice>' },
-  };
-  return ApolloServerPluginLandingPageLocalDefault(options);
-}
 
 export async function createGateway(
   config: Config,
@@ -159,6 +135,7 @@ export async function createGateway(
   app.use(publicCatalogRoutes(aggregates, config.publicCatalog, corsMiddleware, authenticateRequest, limitRate));
   // The REST API's OpenAPI document and reference page: public, so before /api's routes and their 404.
   app.use(openApiRoutes());
+  app.use(frontDoorRoutes(config));
 
   // Bodies are read as text so that size (413) is settled before authentication (401) and
   // authentication before JSON parsing (422), the contract's order of precedence.

@@ -568,7 +568,7 @@ describe('500: anything unexpected', () => {
   });
 });
 
-describe('unknown routes and methods (docs/contract-choices.md)', () => {
+describe('unknown routes and methods (docs/api.md)', () => {
   it('an unknown REST route → 404 {"detail": "Not Found"}', async () => {
     const res = await call('GET', '/api/nothing-here', { token: ALICE });
     expectRest(res, 404, { detail: 'Not Found' });
@@ -818,7 +818,7 @@ describe('precedence: 413, 401, 422, 404, 403 (edit/delete), 412, 400, 409, 403 
     });
   });
 
-  it('404 before the abilities-against-category 422 (it needs the stored category; docs/contract-choices.md)', async () => {
+  it('404 before the abilities-against-category 422 (it needs the stored category; docs/api.md)', async () => {
     await unchanged(async () => {
       expectRest(await call('PUT', `/api/models/${PRIVATE}`, { token: BOB, body: { category: 'rerank' } }), 404, NOT_FOUND);
     });

@@ -18,9 +18,10 @@ import { Client } from 'pg';
 import { gql, request, type HttpResult } from './helpers/http';
 import { startServer, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
+import { describeIf, NEEDS_POSTGRES } from './helpers/optional';
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
-const describePg = TEST_DATABASE_URL ? describe : describe.skip;
+const describePg = describeIf(Boolean(TEST_DATABASE_URL), __filename, NEEDS_POSTGRES);
 
 const CONNECT_TIMEOUT_MS = 1000;
 const STATEMENT_TIMEOUT_MS = 2000;

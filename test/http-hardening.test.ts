@@ -385,7 +385,7 @@ function redisReachable(): boolean {
 
 const REDIS = redisReachable();
 if (!REDIS) {
-  console.warn('NOTE: no Redis on 127.0.0.1:6379 — the shared-store rate limiting test is SKIPPED (not run).');
+  process.stderr.write('SKIPPED in test/http-hardening.test.ts: no Redis on 127.0.0.1:6379, so the shared-store rate limiting test\n');
 }
 const itWithRedis = REDIS ? it : it.skip;
 

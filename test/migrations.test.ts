@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { PRISMA_LAYOUT } from '../src/db/layout';
+import { describeIf, NEEDS_POSTGRES } from './helpers/optional';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'migrate.js');
@@ -219,7 +220,7 @@ describe('PostgreSQL migrations (files)', () => {
   });
 });
 
-const describePg = TEST_DATABASE_URL ? describe : describe.skip;
+const describePg = describeIf(Boolean(TEST_DATABASE_URL), __filename, NEEDS_POSTGRES);
 
 describePg('migrate CLI on PostgreSQL (TEST_DATABASE_URL)', () => {
   const serverUrl = TEST_DATABASE_URL as string;

@@ -6,8 +6,8 @@
  * Sandbox itself is Apollo's embed, loaded from Apollo's CDN, which this machine cannot reach.
  * So the test checks what the page asks for instead: the embed script it loads (recorded, then
  * aborted), and the configuration its inline script hands the embed (caught by a stand-in for
- * the embed's constructor): this server's /graphql endpoint and the initial updateModel
- * operation, which is then run against the server to show it works as given. The CORS
+ * the embed's constructor): this server's /graphql endpoint and the initial `models`
+ * query, which is then run against the server to show it works as given on a fresh install. The CORS
  * preflights Sandbox's frames send from Apollo's origins are checked with plain fetch.
  *
  * Skipped, with a note, where /usr/bin/chromium is missing (`apt-get install -y chromium`).
@@ -17,15 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { gql, request } from './helpers/http';
+import { describeIf } from './helpers/optional';
 import { startServer, type RunningServer } from './helpers/server';
 import { alice } from './helpers/tokens';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) {
-  console.warn(`SKIPPED test/sandbox.browser.test.ts: ${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
-}
-const describeWithChromium = HAS_CHROMIUM ? describe : describe.skip;
+const describeWithChromium = describeIf(HAS_CHROMIUM, __filename, `${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
 
 const APOLLO_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'];
 const SCREENSHOT_DIR = os.tmpdir();
@@ -83,7 +81,7 @@ describeWithChromium('in a browser (headless Chromium)', () => {
   });
 
   describe('Apollo Sandbox at GET /graphql (development)', () => {
-    test('loads the Sandbox embed and points it at this server with the updateModel operation', async () => {
+    test('loads the Sandbox embed and points it at this server with the models query', async () => {
       const { page, outside, problems } = await openPage();
       // Stands in for the embed's constructor (its script cannot load here) to catch what the page passes it.
       await page.addInitScript(() => {
@@ -109,10 +107,12 @@ describeWithChromium('in a browser (headless Chromium)', () => {
       expect(config.initialEndpoint).toBe(`${srv.url}/graphql`);
       expect(config.target).toBe('#embeddableSandbox');
       const state = config.initialState;
-      expect(state.document).toContain('mutation UpdateModel($modelId: String!, $input: UpdateModelInput!, $expectedVersion: Int)');
-      expect(state.document).toContain('updateModel(modelId: $modelId, input: $input, expectedVersion: $expectedVersion)');
-      expect(state.variables).toEqual(expect.objectContaining({ modelId: expect.any(String), input: expect.any(Object) }));
-      expect(state.headers.Authorization).toMatch(/^Bearer </);
+      expect(state.document).toContain('query Models($limit: Int)');
+      expect(state.document).toContain('models(limit: $limit)');
+      // -s: without it npm's own lines end up in the token.
+      expect(state.document).toContain('npm run -s token -- --sub alice');
+      expect(state.variables).toEqual({ limit: 20 });
+      expect(state.headers.Authorization).toBe('Bearer <paste the output of: npm run -s token -- --sub alice>');
 
       // What people see while the embed cannot load.
       await expect(page.locator('.fallback').textContent()).resolves.toContain('Apollo Sandbox cannot be loaded');
@@ -129,16 +129,20 @@ describeWithChromium('in a browser (headless Chromium)', () => {
       // The page's inline script ran (the config above) and nothing it loads broke its own CSP.
       expect(problems).toEqual([]);
 
-      // The operation Sandbox opens with works as given, once the placeholder is a real token.
+      // The operation Sandbox opens with works as given on a fresh install, once the placeholder is a real token.
+      const fresh = await gql(srv.url, state.document, state.variables, alice());
+      expect(fresh.status).toBe(200);
+      expect(fresh.body.errors).toBeUndefined();
+      expect(fresh.body.data.models).toEqual([]);
       const created = await request(srv.url, 'POST', '/api/models', {
         token: alice(),
-        body: { model_id: state.variables.modelId, model_provider: 'openai', model_name: 'gpt-4o' },
+        body: { model_id: 'sandbox/first', model_provider: 'openai', model_name: 'gpt-4o' },
       });
       expect(created.status).toBe(200);
       const run = await gql(srv.url, state.document, state.variables, alice());
       expect(run.status).toBe(200);
       expect(run.body.errors).toBeUndefined();
-      expect(run.body.data.updateModel).toMatchObject({ modelId: state.variables.modelId, version: 2 });
+      expect(run.body.data.models).toEqual([expect.objectContaining({ modelId: 'sandbox/first', version: 1, canEdit: true })]);
       await page.close();
     });
 

@@ -55,6 +55,9 @@ export function renderBanner(config: Config, port: number, version: string): str
     .join(', ');
   const rows: [string, string][] = [
     ['GraphQL', `${urls.graphql}${config.landingPage ? '  (Apollo Sandbox: open it in a browser)' : ''}`],
+    ...(config.landingPage
+      ? [['GraphiQL', `${urls.graphql.replace(/\/graphql$/, '/graphiql')}  (offline IDE, served from here)`] as [string, string]]
+      : []),
     ['REST', urls.rest],
     ['REST docs', urls.restDocs],
     ['Health', `${urls.healthz}  ${urls.readyz}`],

@@ -231,7 +231,7 @@ const SHARED_LOCK = [
   Errors.sharedLocked(['category']).message,
   Errors.sharedLocked(['abilities']).message,
   Errors.sharedLocked(['category', 'abilities']).message,
-  // After many lost races in a row the update gives up instead of spinning (docs/contract-choices.md).
+  // After many lost races in a row the update gives up instead of spinning (docs/api.md).
   MESSAGES.tooManyWriters,
 ];
 
@@ -419,7 +419,6 @@ export const openApiDocument: Document = {
         description:
           'Apply the update only if the model is still at this version (the ETag of a GET): `"3"`, `W/"3"` or `3`; a list uses its first tag; `*` matches any existing model; an empty header counts as absent. Otherwise 412 and nothing changes.',
         schema: { type: 'string' },
-        example: '"3"',
       },
       Skip: { name: 'skip', in: 'query', schema: { type: 'integer', minimum: 0, maximum: MAX_SKIP, default: 0 } },
       Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },

@@ -59,7 +59,8 @@ const DOCS_INIT_JS = `window.addEventListener('load', function () {
     dom_id: '#swagger-ui',
     deepLinking: true,
     validatorUrl: null,
-    persistAuthorization: false,
+    // The token survives a reload (Swagger UI keeps it in this origin's localStorage).
+    persistAuthorization: true,
     defaultModelsExpandDepth: 1,
   });
 });
