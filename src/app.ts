@@ -21,6 +21,9 @@ import { createMetrics, metricsHandler, type Metrics } from './lib/metrics';
 import type { Database } from './lib/prisma';
 import { createRateLimiter } from './lib/rate-limit';
 import { bindGraphQLContext, graphqlObservabilityPlugin, logOf, requestLogger, routeName, routePrefix } from './lib/request-log';
+import { DefaultModelRepository } from './defaults/default-model.repository';
+import { defaultModelRoutes } from './defaults/default-model.rest';
+import { DefaultModelService } from './defaults/default-model.service';
 import { ModelService } from './models/model.service';
 import { modelRoutes, restErrorResponse } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
@@ -69,6 +72,7 @@ export async function createGateway(
   metrics: Metrics = createMetrics(),
 ): Promise<Gateway> {
   const models = new ModelService(database.db, config.encryptionKeys, config.sharing, logger, database.statements);
+  const defaults = new DefaultModelService(new DefaultModelRepository(database.db), models);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
@@ -171,7 +175,7 @@ export async function createGateway(
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes, formatError),
     expressMiddleware(apollo, {
-      context: async ({ res }) => bindGraphQLContext({ auth: res.locals.auth as AuthResult, models }, res),
+      context: async ({ res }) => bindGraphQLContext({ auth: res.locals.auth as AuthResult, models, defaults }, res),
     }),
   );
 
@@ -187,6 +191,8 @@ export async function createGateway(
     express.text({ type: () => true, limit: config.bodyLimitBytes }),
     authenticateRequest,
     limitRate,
+    // Before the model routes: fixed paths win over model ids.
+    defaultModelRoutes(defaults),
     modelRoutes(models),
   );
 

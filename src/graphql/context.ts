@@ -1,8 +1,10 @@
 import type { AuthResult } from '../lib/auth';
+import type { DefaultModelService } from '../defaults/default-model.service';
 import type { ModelService } from '../models/model.service';
 
 /** Built once per request: the verified caller (or why there is none) and the services. */
 export interface GraphQLContext {
   auth: AuthResult;
   models: ModelService;
+  defaults: DefaultModelService;
 }

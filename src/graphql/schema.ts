@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { DefaultModelResolver, ModelDefaultForResolver } from '../defaults/default-model.resolver';
 import { ModelResolver } from '../models/model.resolver';
 
 /**
@@ -8,5 +9,5 @@ import { ModelResolver } from '../models/model.resolver';
  * type-graphql's class-validator integration stays off.
  */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [ModelResolver], validate: false, emitSchemaFile: false });
+  return buildSchema({ resolvers: [ModelResolver, DefaultModelResolver, ModelDefaultForResolver], validate: false, emitSchemaFile: false });
 }
