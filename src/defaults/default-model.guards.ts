@@ -14,11 +14,10 @@ export const GuardErrors = {
   deleteRefused: () => new AppError('CONFLICT', 'Cannot delete: you have this model as your default. Change default first.'),
   unshareRefused: () => new AppError('CONFLICT', 'Cannot un-share: you have this model as your default. Change default first.'),
   categoryRefused: (types: readonly string[]) =>
-    new AppError(
-      'CONFLICT',
-      `Cannot change category or abilities: this model is a default (${types.join(', ')}). Change default first.`,
-      ['category', 'abilities'],
-    ),
+    new AppError('CONFLICT', `Cannot change category or abilities: this model is a default (${types.join(', ')}). Change default first.`, [
+      'category',
+      'abilities',
+    ]),
 };
 
 export class DefaultModelGuards {
@@ -47,7 +46,12 @@ export class DefaultModelGuards {
    * Before a category or abilities change: 409 naming the config types (any user's) that the
    * model would no longer fit. Compare with the values the model will have after the update.
    */
-  async guardCategoryChange(modelDbId: number, newCategory: string, newAbilities: readonly string[] | null, client?: DbClient): Promise<void> {
+  async guardCategoryChange(
+    modelDbId: number,
+    newCategory: string,
+    newAbilities: readonly string[] | null,
+    client?: DbClient,
+  ): Promise<void> {
     const broken = new Set<string>();
     for (const { configType } of await this.repo.defaultsOfModel(modelDbId, client)) {
       if (isConfigType(configType) && !fits(configType, newCategory, newAbilities)) broken.add(configType);

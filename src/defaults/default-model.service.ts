@@ -132,10 +132,7 @@ export class DefaultModelService {
       covered.add(row.configType);
       inherited.push(row);
     }
-    const listed = [
-      ...own.map((row) => this.listed(caller, row, false)),
-      ...inherited.map((row) => this.listed(caller, row, true)),
-    ];
+    const listed = [...own.map((row) => this.listed(caller, row, false)), ...inherited.map((row) => this.listed(caller, row, true))];
     return inTableOrder(listed, (entry) => entry.configType);
   }
 

@@ -8,7 +8,8 @@ export class DefaultModel {
   configType!: string;
 
   @Field(() => Boolean, {
-    description: "True when the caller has no default of this type and this is the organisation's: an admin's default on a shared, active model.",
+    description:
+      "True when the caller has no default of this type and this is the organisation's: an admin's default on a shared, active model.",
   })
   inherited!: boolean;
 
