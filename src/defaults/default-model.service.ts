@@ -173,7 +173,6 @@ export class DefaultModelService {
       return publicId === null ? null : this.models.find(caller, publicId);
     }
     // No model can have such an id; asking the database would only risk its encoding errors.
-    // eslint-disable-next-line no-control-regex
     if (ref.length === 0 || ref.length > MAX_MODEL_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(ref)) return null;
     return this.models.find(caller, ref);
   }
