@@ -30,6 +30,9 @@ import { bindGraphQLContext, graphqlObservabilityPlugin, mounted, requestLogger 
 import { ModelRepository } from './models/model.repository';
 import { frontDoorRoutes } from './http/front-door';
 import { landingPagePlugin } from './http/sandbox';
+import { DefaultModelRepository } from './defaults/default-model.repository';
+import { defaultModelRoutes } from './defaults/default-model.rest';
+import { DefaultModelService } from './defaults/default-model.service';
 import { ModelService } from './models/model.service';
 import { modelRoutes } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
@@ -53,6 +56,7 @@ export async function createGateway(
   const repository = new ModelRepository(database);
   const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger);
   const aggregates = new ModelAggregates(repository);
+  const defaults = new DefaultModelService(new DefaultModelRepository(database.db), models);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
@@ -127,7 +131,7 @@ export async function createGateway(
     authenticateRequest,
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes),
-    graphqlHandler(apollo, async (_req, res) => bindGraphQLContext({ auth: authOf(res), models, aggregates }, res)),
+    graphqlHandler(apollo, async (_req, res) => bindGraphQLContext({ auth: authOf(res), models, aggregates, defaults }, res)),
   );
 
   // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
@@ -146,7 +150,9 @@ export async function createGateway(
     express.text({ type: () => true, limit: config.bodyLimitBytes, verify: markUndecodable }),
     authenticateRequest,
     limitRate,
+    // Before the model routes: fixed paths win over model ids.
     aggregateRoutes(aggregates),
+    defaultModelRoutes(defaults),
     modelRoutes(models),
   );
 

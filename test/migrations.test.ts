@@ -339,7 +339,7 @@ describePg('migrate CLI on PostgreSQL (TEST_DATABASE_URL)', () => {
     const tables = await query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tenant_a' ORDER BY table_name",
     );
-    expect(tables.map((t) => t.table_name)).toEqual(['_prisma_migrations', 'models']);
+    expect(tables.map((t) => t.table_name)).toEqual(['_prisma_migrations', 'models', 'user_default_models']);
     const drift = migrate(['drift'], { DATABASE_URL: url });
     expect(drift.stdout.trim()).toBe('the database matches prisma/postgresql/schema.prisma');
     expect(drift.status).toBe(0);
@@ -390,10 +390,18 @@ describePg('migrate CLI on PostgreSQL (TEST_DATABASE_URL)', () => {
     expect(res.stdout).toMatch(/ALTER TABLE "models" ADD COLUMN\s+"extra_column" TEXT/);
   }, 120_000);
 
-  it('diff --provider postgresql prints the initial migration (migrate diff --from-empty)', () => {
+  it('diff --provider postgresql prints every statement of the migrations (migrate diff --from-empty)', () => {
     const res = migrate(['diff', '--provider', 'postgresql'], { MIGRATE_CHECK_DATABASE_URL: serverUrl });
     expect(res.status).toBe(0);
-    const first = migrationNames(PG_MIGRATIONS)[0]!;
-    expect(res.stdout).toBe(fs.readFileSync(path.join(PG_MIGRATIONS, first, 'migration.sql'), 'utf8'));
+    // From empty, the engine writes all migrations' statements as one script (foreign keys last).
+    const statements = migrationNames(PG_MIGRATIONS).flatMap((name) =>
+      fs
+        .readFileSync(path.join(PG_MIGRATIONS, name, 'migration.sql'), 'utf8')
+        .split(';')
+        .map((statement) => statement.replace(/--.*$/gm, '').trim())
+        .filter((statement) => statement !== ''),
+    );
+    expect(statements.length).toBeGreaterThan(5);
+    for (const statement of statements) expect(res.stdout).toContain(statement);
   }, 120_000);
 });

@@ -131,8 +131,9 @@ describe('database creation and migration', () => {
     expect(fs.existsSync(server.dbPath)).toBe(true);
     expect(tablesOf(server.dbPath)).toEqual(expect.arrayContaining(['models', '_prisma_migrations']));
     const rows = migrationRows(server.dbPath);
-    expect(MIGRATION_NAMES).toHaveLength(1);
-    expect(rows).toHaveLength(1);
+    // Every migration folder, the initial one first, each applied once.
+    expect(MIGRATION_NAMES[0]).toMatch(/_init$/);
+    expect(rows).toHaveLength(MIGRATION_NAMES.length);
     expect(rows.map((r) => r.migration_name)).toEqual(MIGRATION_NAMES);
     expect(rows[0]!.finished_at).not.toBeNull();
     expect(rows[0]!.rolled_back_at).toBeNull();
@@ -148,7 +149,7 @@ describe('database creation and migration', () => {
     const first = await start({ dataDir });
     await createModel(first, gpt4o('startup-kept', { temperature: 0.25, api_key: 'sk-startup-restart-key' }));
     const before = query(first, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
-    expect(before).toHaveLength(1);
+    expect(before).toHaveLength(MIGRATION_NAMES.length);
     expect(await stop(first)).toBe(0);
 
     const second = await start({ dataDir });
@@ -185,10 +186,10 @@ describe('database creation and migration', () => {
       first,
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
     );
-    expect(tables.map((t) => t.name)).toEqual(['_prisma_migrations', 'models']);
+    expect(tables.map((t) => t.name)).toEqual(['_prisma_migrations', 'models', 'user_default_models']);
     const rows = query(first, 'SELECT * FROM _prisma_migrations ORDER BY started_at');
-    expect(PG_MIGRATION_NAMES).toHaveLength(1);
-    expect(rows).toHaveLength(1);
+    expect(PG_MIGRATION_NAMES[0]).toMatch(/_init$/);
+    expect(rows).toHaveLength(PG_MIGRATION_NAMES.length);
     expect(rows.map((r) => r.migration_name)).toEqual(PG_MIGRATION_NAMES);
     const sql = fs.readFileSync(path.join(PG_MIGRATIONS_DIR, PG_MIGRATION_NAMES[0]!, 'migration.sql'));
     expect(rows[0]!.checksum).toBe(createHash('sha256').update(sql).digest('hex'));

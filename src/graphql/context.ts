@@ -1,5 +1,6 @@
 import type { ModelAggregates } from '../aggregates/aggregate.service';
 import type { AuthResult } from '../lib/auth';
+import type { DefaultModelService } from '../defaults/default-model.service';
 import type { ModelService } from '../models/model.service';
 
 /** Built once per request: the verified caller (or why there is none) and the services. */
@@ -7,4 +8,5 @@ export interface GraphQLContext {
   auth: AuthResult;
   models: ModelService;
   aggregates: ModelAggregates;
+  defaults: DefaultModelService;
 }

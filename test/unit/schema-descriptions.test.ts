@@ -49,8 +49,22 @@ describe('schema.graphql descriptions', () => {
 
   it('covers the whole public surface (the check is not vacuous)', () => {
     const mutation = schema.getMutationType()!;
-    expect(Object.keys(mutation.getFields()).sort()).toEqual(['createModel', 'deleteModel', 'setModelActive', 'updateModel']);
-    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['model', 'modelSummary', 'models', 'providers']);
+    expect(Object.keys(mutation.getFields()).sort()).toEqual([
+      'clearDefaultModel',
+      'createModel',
+      'deleteModel',
+      'setDefaultModel',
+      'setModelActive',
+      'updateModel',
+    ]);
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual([
+      'defaultModel',
+      'defaultModels',
+      'model',
+      'modelSummary',
+      'models',
+      'providers',
+    ]);
     expect(mutation.getFields().updateModel.args.map((arg) => arg.name)).toEqual(['modelId', 'input', 'expectedVersion']);
   });
 
