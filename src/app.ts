@@ -46,7 +46,6 @@ export interface Gateway {
   markDraining(): void;
 }
 
-
 export async function createGateway(
   config: Config,
   database: Database,

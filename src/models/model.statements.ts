@@ -47,7 +47,6 @@ const ENCODED: Partial<Record<Field, Encoded>> = {
 /** Every field in one fixed order: an SQL text then depends only on which fields a statement uses. */
 const FIELDS = Object.keys(COLUMNS) as Field[];
 
-
 export interface Dialect {
   readonly provider: DbProvider;
   /** The table, qualified as Prisma qualifies it. */

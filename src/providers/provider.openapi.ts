@@ -78,7 +78,8 @@ const ok = (description: string, schema: Schema, example: unknown): Response => 
 });
 
 /** Only GET is described: other methods answer 405 with `Allow: GET, HEAD` (said in each path's description). */
-const NOT_SERVED = 'POST, PUT, DELETE and PATCH answer 405 `{"detail": "Method Not Allowed"}` with `Allow: GET, HEAD`, before authentication.';
+const NOT_SERVED =
+  'POST, PUT, DELETE and PATCH answer 405 `{"detail": "Method Not Allowed"}` with `Allow: GET, HEAD`, before authentication.';
 
 export const providerOpenApiPaths: Record<string, PathItem> = {
   [PROVIDERS_SUPPORTED_PATH]: {
