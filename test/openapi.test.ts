@@ -571,8 +571,9 @@ describe('rate limiting (a second server with a budget of one request per caller
         expect(refused.body).toEqual({ detail: 'Too Many Requests' });
       }
     }
-    // Every served operation: 2 on /api/models, 1 on /register, 3 on each of the two model paths.
-    expect(caller).toBe(9);
+    // Every served operation: 2 on /api/models, 1 on /register, 3 on each of the two model paths,
+    // 2 of the provider catalog, 4 aggregates and 4 public catalog paths.
+    expect(caller).toBe(19);
   });
 });
 
@@ -588,7 +589,12 @@ describe('PUBLIC_CATALOG=off (a second server)', () => {
   test('every method of the public paths answers 404', async () => {
     for (const name of ['list', 'categories', 'providers', 'summary']) {
       const path = `/api/models/public/${name}`;
-      for (const method of METHODS) await call({ method, path }, path, 404, method === 'get' ? {} : { body: {} }, off.url);
+      await call({ method: 'get', path }, path, 404, {}, off.url);
+      // The other methods are not operations of the document (405 when the catalog is on): 404 too.
+      for (const method of METHODS.filter((m) => m !== 'get')) {
+        const res = await request(off.url, method.toUpperCase(), path, { body: {} });
+        expect([method, res.status]).toEqual([method, 404]);
+      }
     }
   });
 });

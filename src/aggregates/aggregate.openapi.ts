@@ -87,7 +87,7 @@ const ok = (description: string, schema: Schema, example: unknown): Response => 
 });
 
 const FIXED_PATH =
-  'GET only: PUT and DELETE on this path act on the model whose model_id it names (see `/api/models/{model_id}`); `/api/models/by-id/{model_id}` reaches any model.';
+  'GET only: PUT and DELETE on this path act on the model whose model_id it names (see `/api/models/{model_id}`); `/api/models/by-id/{model_id}` reaches any model. POST and PATCH answer 405 `{"detail": "Method Not Allowed"}`, before authentication.';
 
 function aggregate(operationId: string, summary: string, response: Response): PathItem {
   return {

@@ -343,7 +343,12 @@ export const openApiDocument: Document = {
   },
   servers: [{ url: '/', description: 'This server' }],
   security: [{ bearerAuth: [] }],
-  tags: [{ name: 'models', description: 'Registered AI models' }],
+  tags: [
+    { name: 'models', description: 'Registered AI models' },
+    { name: 'providers', description: 'The provider catalog: fixed data, no token needed' },
+    { name: 'aggregates', description: 'Counts over the models the caller may see' },
+    { name: 'public catalog', description: 'Shared, active models, without a token (PUBLIC_CATALOG)' },
+  ],
   paths: {
     '/api/models': notServed(
       {

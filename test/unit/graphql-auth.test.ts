@@ -42,7 +42,20 @@ describe('every GraphQL operation declares its authentication', () => {
     const operations = [...storage.queries, ...storage.mutations].filter((op) => (RESOLVERS as readonly unknown[]).includes(op.target));
     // The walk sees the real operations (so an empty list cannot pass for "all declared").
     expect(operations.map((op) => op.methodName).sort()).toEqual(
-      ['createModel', 'deleteModel', 'model', 'models', 'setModelActive', 'updateModel'].sort(),
+      [
+        'clearDefaultModel',
+        'createModel',
+        'defaultModel',
+        'defaultModels',
+        'deleteModel',
+        'model',
+        'modelSummary',
+        'models',
+        'providers',
+        'setDefaultModel',
+        'setModelActive',
+        'updateModel',
+      ].sort(),
     );
     expect(undeclaredOperations(RESOLVERS)).toEqual([]);
     expect(() => assertEveryOperationDeclaresAuth(RESOLVERS)).not.toThrow();

@@ -27,6 +27,8 @@ function prismaFields(file: string): Record<string, PrismaField> {
     const match = /^\s+(\w+)\s+(\w+)(\??)(.*)$/.exec(line);
     if (!match) continue;
     const [, name, type, optional, rest] = match;
+    // Relation fields (`defaults DefaultModel[]`) are Prisma's, not columns of the table.
+    if (rest!.startsWith('[]') || rest!.includes('@relation')) continue;
     fields[name!] = { type: type!, optional: optional === '?', column: /@map\("([^"]+)"\)/.exec(rest!)?.[1] ?? name! };
   }
   return fields;
