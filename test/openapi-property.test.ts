@@ -283,7 +283,7 @@ describe('GET /api/models query parameters', () => {
     for (const p of params()) record[p.name] = asQuery(p.schema);
     await check(
       fc.asyncProperty(fc.record(record, { requiredKeys: [] }), async (query) => {
-        const res = await send('get', '/api/models', '/api/models', undefined, `?${new URLSearchParams(query)}`);
+        const res = await send('get', '/api/models', '/api/models', undefined, `?${new URLSearchParams(query as Record<string, string>)}`);
         if (res.status !== 200) throw new Error(`${JSON.stringify(query)} answered ${res.status}: ${res.text}`);
       }),
     );
