@@ -339,3 +339,16 @@ describe('model ids from the document pattern, in both path styles', () => {
     );
   });
 });
+
+describe('lengths are counted as the document counts them (code points)', () => {
+  test('model_name of 256 astral characters is accepted, 257 is 422 and stores nothing', async () => {
+    const ok = await send('post', '/api/models', '/api/models', { model_provider: 'openai', model_name: '😀'.repeat(256) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.model_name).toBe('😀'.repeat(256));
+    const before = storedRows(srv);
+    const tooLong = await send('post', '/api/models', '/api/models', { model_provider: 'openai', model_name: '😀'.repeat(257) });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.detail[0]).toMatchObject({ loc: ['body', 'model_name'], type: 'string_too_long' });
+    expect(storedRows(srv)).toEqual(before);
+  });
+});
