@@ -87,10 +87,13 @@ function text(issues: IssueCollector, path: Path, value: unknown, rules: TextRul
   // Forms send "" for "unchanged": a blank key keeps the stored one.
   if (rules.blankIsOmitted && result === '') return OMITTED;
   const min = rules.minLength ?? 0;
-  if (result.length < min) {
+  // Counted in code points, as JSON Schema's minLength/maxLength (the OpenAPI document) and
+  // PostgreSQL's varchar count them: an astral character is one, not two UTF-16 units.
+  const length = [...result].length;
+  if (length < min) {
     return issues.add(path, 'string_too_short', `String should have at least ${min} character${min === 1 ? '' : 's'}`);
   }
-  if (rules.maxLength !== undefined && result.length > rules.maxLength) {
+  if (rules.maxLength !== undefined && length > rules.maxLength) {
     return issues.add(path, 'string_too_long', `String should have at most ${rules.maxLength} characters`);
   }
   return result;
