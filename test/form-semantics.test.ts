@@ -60,7 +60,8 @@ describe('blank base_url', () => {
   it.each([
     ['openai', '', 'https://api.openai.com/v1'],
     ['openai', undefined, 'https://api.openai.com/v1'],
-    ['openai', null, 'https://api.openai.com/v1'],
+    ['openai', '  ', 'https://api.openai.com/v1'],
+    ['openai', null, null],
     ['xinference', '', null],
   ])('%s with %p on create → %p', async (provider, baseUrl, expected) => {
     const body: Record<string, unknown> = { model_id: nextId(), model_provider: provider, model_name: 'm' };

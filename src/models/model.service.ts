@@ -141,8 +141,9 @@ export class ModelService {
       modelProvider,
       modelName: fields.modelName,
       apiKeyEncrypted: fields.apiKey ? this.box.seal(fields.apiKey, modelId) : null,
-      // Blank, missing or null: the provider's own endpoint, as the replaced service's `base_url or default`.
-      baseUrl: fields.baseUrl ?? defaultBaseUrlFor(modelProvider),
+      // Blank or missing: the provider's own endpoint. An explicit `null` is "no URL", as on update,
+      // and the one way to create a model without the catalog's default.
+      baseUrl: fields.baseUrl ?? (input.baseUrl === null ? null : defaultBaseUrlFor(modelProvider)),
       temperature: fields.temperature ?? null,
       dimension: fields.dimension ?? null,
       description: fields.description ?? null,
