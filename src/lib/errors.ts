@@ -84,6 +84,8 @@ export const Errors = {
   noEditPermission: () => new AppError('FORBIDDEN', 'No permission to edit this model'),
   noDeletePermission: () => new AppError('FORBIDDEN', 'No permission to delete this model'),
   sharingNotAllowed: () => new AppError('FORBIDDEN', 'Only administrators can enable global sharing', ['shareWithUsers']),
+  // The replaced service answered create with its own text, and its clients match on both.
+  sharingNotAllowedOnCreate: () => new AppError('FORBIDDEN', 'Only administrators can share models with all users', ['shareWithUsers']),
   /** `currentVersion`: the model's version now, so the client can retry without reading it again. */
   preconditionFailed: (currentVersion?: number) =>
     new AppError('PRECONDITION_FAILED', 'Precondition Failed', [], [], currentVersion === undefined ? {} : { currentVersion }),

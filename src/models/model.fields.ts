@@ -12,7 +12,7 @@
  * special ones (the API key, sharing, the computed access flags) say how they differ.
  */
 
-export const CATEGORIES = ['llm', 'embedding', 'rerank', 'image', 'speech', 'video'] as const;
+export const CATEGORIES = ['llm', 'embedding', 'rerank', 'image', 'speech', 'video', 'music', 'sound_effect'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /** Abilities each category allows; `null`: any. */
@@ -23,6 +23,8 @@ export const CATEGORY_ABILITIES: Record<Category, readonly string[] | null> = {
   image: ['generate', 'edit'],
   speech: ['asr', 'tts'],
   video: ['generate'],
+  music: ['generate'],
+  sound_effect: ['generate'],
 };
 
 /**
@@ -81,6 +83,8 @@ export interface FieldSpec {
   readonly nullIsOmitted?: boolean;
   /** A blank value (after trimming) counts as left out ("keep the stored one"). */
   readonly blankIsOmitted?: boolean;
+  /** A blank value (after trimming) counts as `null` (forms send "" for an empty field). */
+  readonly blankIsNull?: boolean;
   /** Must be given on create. */
   readonly requiredOnCreate?: boolean;
   /** What create stores when the input leaves it out. */
@@ -236,6 +240,7 @@ export const MODEL_FIELDS = [
     nullable: true,
     input: 'write',
     clearable: true,
+    blankIsNull: true,
     minLength: 1,
     maxLength: 2048,
     trim: true,

@@ -18,6 +18,7 @@ import { type Condition, atVersion, canEdit, canSee, editableBy, holds, visibleT
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from './model.limits';
 import type { ModelRepository, RowChanges } from './model.repository';
 import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
+import { canonicalProviderName, defaultBaseUrlFor } from '../providers/provider.catalog';
 
 /** What no model id can contain (model.validation refuses it on create). */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
@@ -88,7 +89,9 @@ export class ModelService {
 
     const category = filter.category?.trim().toLowerCase() || undefined;
     if (category !== undefined && !isCategory(category)) throw Errors.invalidCategory();
-    const modelProvider = filter.modelProvider?.trim().toLowerCase() || undefined;
+    // An alias filters as its canonical id, which is what create and update store.
+    const rawProvider = filter.modelProvider?.trim().toLowerCase() || undefined;
+    const modelProvider = rawProvider === undefined ? undefined : canonicalProviderName(rawProvider);
     const isActive = filter.isActive === undefined ? true : (filter.isActive ?? undefined);
 
     const where: Condition[] = [visibleTo(caller)];
@@ -114,26 +117,33 @@ export class ModelService {
   async create(caller: Caller, input: InputRecord): Promise<ModelView> {
     const fields = parseCreateInput(input);
     const category = fields.category ?? 'llm';
+    const modelProvider = canonicalProviderName(fields.modelProvider);
     if (!isCategory(category)) throw Errors.invalidCategory();
     const abilities = fields.abilities ?? null;
     const abilityProblems = abilityIssues(category, abilities);
     if (abilityProblems.length > 0) throw Errors.validation(abilityProblems);
 
     const modelId = fields.modelId ?? randomUUID();
+    // URL parsers drop `.` and `..` path segments, so no REST client could reach such a model.
+    if (/^\.+$/.test(modelId)) {
+      throw Errors.validation([{ path: ['modelId'], type: 'value_error', msg: 'Value error, model_id cannot consist only of dots' }]);
+    }
     if (await this.models.find(modelId)) throw Errors.duplicateModelId();
     const share = fields.shareWithUsers ?? false;
     // A new model's owner is its creator, so under SHARING=owners anyone may share what they create.
-    if (share && !caller.isAdmin && this.sharing !== 'owners') throw Errors.sharingNotAllowed();
+    if (share && !caller.isAdmin && this.sharing !== 'owners') throw Errors.sharingNotAllowedOnCreate();
 
     const now = new Date();
     const row = await this.models.create({
       modelId,
       ownerId: caller.sub,
       category,
-      modelProvider: fields.modelProvider,
+      modelProvider,
       modelName: fields.modelName,
       apiKeyEncrypted: fields.apiKey ? this.box.seal(fields.apiKey, modelId) : null,
-      baseUrl: fields.baseUrl ?? null,
+      // Blank or missing: the provider's own endpoint. An explicit `null` is "no URL", as on update,
+      // and the one way to create a model without the catalog's default.
+      baseUrl: fields.baseUrl ?? (input.baseUrl === null ? null : defaultBaseUrlFor(modelProvider)),
       temperature: fields.temperature ?? null,
       dimension: fields.dimension ?? null,
       description: fields.description ?? null,
@@ -156,6 +166,7 @@ export class ModelService {
    */
   async update(caller: Caller, modelId: string, input: InputRecord, expectedVersion?: number | null): Promise<ModelView> {
     const patch = parseUpdateInput(input);
+    if (patch.modelProvider !== undefined) patch.modelProvider = canonicalProviderName(patch.modelProvider);
     // An id no model can have goes the general way, whose lookup answers it 404.
     const free = CONTROL_CHARACTER.test(modelId) ? null : freeChanges(patch);
     if (free) {

@@ -77,15 +77,17 @@ interface TextRules {
   trim?: boolean;
   allowNul?: boolean;
   blankIsOmitted?: boolean;
+  blankIsNull?: boolean;
 }
 
-function text(issues: IssueCollector, path: Path, value: unknown, rules: TextRules): string | typeof OMITTED | undefined {
+function text(issues: IssueCollector, path: Path, value: unknown, rules: TextRules): string | typeof OMITTED | null | undefined {
   if (typeof value !== 'string') return wrongType(issues, path, 'string');
   if (!value.isWellFormed()) return issues.add(path, 'string_unicode', UNICODE_MSG);
   if (!rules.allowNul && value.includes('\u0000')) return issues.add(path, 'string_pattern_mismatch', NUL_MSG);
   const result = rules.trim ? value.trim() : value;
   // Forms send "" for "unchanged": a blank key keeps the stored one.
   if (rules.blankIsOmitted && result === '') return OMITTED;
+  if (rules.blankIsNull && result === '') return null;
   const min = rules.minLength ?? 0;
   // Counted in code points, as JSON Schema's minLength/maxLength (the OpenAPI document) and
   // PostgreSQL's varchar count them: an astral character is one, not two UTF-16 units.
@@ -234,14 +236,16 @@ export function abilityIssues(category: Category, abilities: readonly string[] |
   ];
 }
 
+// `[]` and `null` are the same empty set: forms send `[]` for a model whose abilities are null,
+// and that is neither a change (no version bump) nor a trip of the shared-model lock.
 export function sameAbilitySet(a: readonly string[] | null, b: readonly string[] | null): boolean {
-  if (a === null || b === null) return a === b;
-  const setA = new Set(a);
-  const setB = new Set(b);
+  const setA = new Set(a ?? []);
+  const setB = new Set(b ?? []);
   return setA.size === setB.size && [...setA].every((ability) => setB.has(ability));
 }
 
 export function sameAbilityList(a: readonly string[] | null, b: readonly string[] | null): boolean {
-  if (a === null || b === null) return a === b;
+  a = a ?? [];
+  b = b ?? [];
   return a.length === b.length && a.every((ability, i) => ability === b[i]);
 }

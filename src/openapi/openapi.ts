@@ -227,6 +227,7 @@ const modelOk = (description: string): Response => ({
 });
 
 const SHARING_FORBIDDEN = Errors.sharingNotAllowed().message;
+const SHARING_FORBIDDEN_ON_CREATE = Errors.sharingNotAllowedOnCreate().message;
 const SHARED_LOCK = [
   Errors.sharedLocked(['category']).message,
   Errors.sharedLocked(['abilities']).message,
@@ -249,7 +250,7 @@ function createOperation(operationId: string, summary: string): Operation {
         Errors.duplicateModelId().message,
         Errors.invalidCategory().message,
       ]),
-      '403': errorResponse('A non-admin asked for `share_with_users: true`.', [SHARING_FORBIDDEN]),
+      '403': errorResponse('A non-admin asked for `share_with_users: true`.', [SHARING_FORBIDDEN_ON_CREATE]),
       '413': ref('responses', 'PayloadTooLarge'),
       '422': ref('responses', 'ValidationError'),
       ...common,

@@ -94,6 +94,8 @@ export const CHANGE_CASES: ChangeCase[] = [
   { name: 'null for apiKey removes the stored key', input: { apiKey: null }, changes: { hasApiKey: false }, key: 'removed' },
   { name: 'null for apiKey without a stored key is no change', create: { apiKey: null }, input: { apiKey: null }, changes: {} },
   { name: 'null for a field already null is no change', create: { baseUrl: null }, input: { baseUrl: null }, changes: {} },
+  // Forms send "" for an empty field: it means no URL.
+  { name: 'baseUrl empty is null', input: { baseUrl: '' }, changes: { baseUrl: null } },
   {
     name: 'null clears every nullable field at once',
     input: { baseUrl: null, temperature: null, dimension: null, description: null, abilities: null, apiKey: null },
@@ -367,7 +369,6 @@ export const REFUSAL_CASES: RefusalCase[] = [
     outcome: invalid(issue(['baseUrl'], 'Input should be a valid URL', 'url_parsing')),
   },
   { name: 'baseUrl of 2049 characters', input: { baseUrl: `${URL_2048}b` }, outcome: invalid(tooLong(['baseUrl'], 2048)) },
-  { name: 'baseUrl empty', input: { baseUrl: '' }, outcome: invalid(tooShort(['baseUrl'])) },
   { name: 'description of 4001 characters', input: { description: long(4001) }, outcome: invalid(tooLong(['description'], 4000)) },
   {
     name: 'description as a number',

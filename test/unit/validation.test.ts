@@ -217,12 +217,12 @@ describe('parseUpdateInput: baseUrl', () => {
     expectIssues(update({ baseUrl }), [{ path: ['baseUrl'], type, msg }]);
   });
 
-  it('2048 characters are allowed, 2049 are not; blank is too short', () => {
+  it('2048 characters are allowed, 2049 are not; blank is null (forms send "" for an empty field)', () => {
     const url2048 = `https://example.com/${long(2048 - 20)}`;
     expect(url2048).toHaveLength(2048);
     expect(parseUpdateInput({ baseUrl: url2048 })).toEqual({ baseUrl: url2048 });
     expectIssues(update({ baseUrl: `${url2048}x` }), [tooLong(['baseUrl'], 2048)]);
-    expectIssues(update({ baseUrl: '  ' }), [tooShort(['baseUrl'])]);
+    expect(parseUpdateInput({ baseUrl: '  ' })).toEqual({ baseUrl: null });
   });
 
   it('a non-string baseUrl is string_type', () => {
@@ -422,8 +422,8 @@ describe('parseCreateInput', () => {
 describe('abilityIssues', () => {
   const valueError = (msg: string) => [{ path: ['abilities'], type: 'value_error', msg: `Value error, ${msg}` }];
 
-  it('knows exactly the six categories', () => {
-    expect([...CATEGORIES]).toEqual(['llm', 'embedding', 'rerank', 'image', 'speech', 'video']);
+  it('knows exactly the eight categories', () => {
+    expect([...CATEGORIES]).toEqual(['llm', 'embedding', 'rerank', 'image', 'speech', 'video', 'music', 'sound_effect']);
   });
 
   it.each(CATEGORIES.map((c) => [c]))('%s: null abilities are always fine', (category) => {
@@ -483,8 +483,13 @@ describe('sameAbilitySet', () => {
     expect(sameAbilitySet(b, a)).toBe(true);
   });
 
+  // The contract: `[]` and `null` are the same empty set (forms send `[]` for null abilities).
+  it('null and [] are the same empty set', () => {
+    expect(sameAbilitySet(null, [])).toBe(true);
+    expect(sameAbilitySet([], null)).toBe(true);
+  });
+
   it.each([
-    [null, []],
     [null, ['a']],
     [['a'], ['a', 'b']],
     [
