@@ -274,7 +274,7 @@ describe('admin comes from roles or role', () => {
       body: { ...body, model_id: 'auth-share-user' },
     });
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ detail: 'Only administrators can enable global sharing' });
+    expect(refused.body).toEqual({ detail: 'Only administrators can share models with all users' });
     expect(rowOf('auth-share-user')).toBeUndefined();
     const ok = await request(server.url, 'POST', '/api/models', {
       token: tokenFor('dave', { claims: { roles: undefined, role: 'admin' } }),

@@ -8,6 +8,10 @@ import { startServer, type RunningServer, type TestDb } from './helpers/server';
 import { admin, alice, bob } from './helpers/tokens';
 import { createModel, storedRow } from './helpers/models';
 
+/** A create without base_url gets the provider's default from the catalog (the contract's table). */
+const OLLAMA_DEFAULT = 'http://localhost:11434/v1';
+const OPENAI_DEFAULT = 'https://api.openai.com/v1';
+
 let srv: RunningServer;
 let db: TestDb;
 
@@ -148,12 +152,12 @@ describe('create over REST', () => {
     expect(stored.api_key_encrypted).not.toContain('sk-lc-full-secret');
   });
 
-  it('POST /api/models with only the required fields → every other key present and null', async () => {
+  it('POST /api/models with only the required fields → every other key present and null, base_url the provider default', async () => {
     const res = await post(ALICE, { model_id: 'lc-min', model_provider: 'ollama', model_name: 'llama3' });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"1"');
     expect(Object.keys(res.body).sort()).toEqual(REST_KEYS);
-    expect(res.body).toEqual(freshRest({ model_id: 'lc-min', model_provider: 'ollama', model_name: 'llama3' }));
+    expect(res.body).toEqual(freshRest({ model_id: 'lc-min', model_provider: 'ollama', model_name: 'llama3', base_url: OLLAMA_DEFAULT }));
     expect(row('lc-min')).toMatchObject({ api_key_encrypted: null, abilities: null, version: 1, is_shared: 0, is_active: 1 });
   });
 
@@ -161,7 +165,9 @@ describe('create over REST', () => {
     const res = await post(ALICE, { model_id: 'lc-register', model_provider: 'ollama', model_name: 'qwen' }, '/api/models/register');
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"1"');
-    expect(res.body).toEqual(freshRest({ model_id: 'lc-register', model_provider: 'ollama', model_name: 'qwen' }));
+    expect(res.body).toEqual(
+      freshRest({ model_id: 'lc-register', model_provider: 'ollama', model_name: 'qwen', base_url: OLLAMA_DEFAULT }),
+    );
     expect(row('lc-register')).toMatchObject({ owner_id: 'alice', version: 1 });
     const get = await request(srv.url, 'GET', '/api/models/lc-register', { token: ALICE });
     expect(get.body).toEqual(res.body);
@@ -170,7 +176,9 @@ describe('create over REST', () => {
   it('an admin may create a shared model', async () => {
     const res = await post(ADMIN, { model_id: 'lc-admin-shared', model_provider: 'openai', model_name: 'gpt', share_with_users: true });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(freshRest({ model_id: 'lc-admin-shared', model_provider: 'openai', model_name: 'gpt', is_shared: true }));
+    expect(res.body).toEqual(
+      freshRest({ model_id: 'lc-admin-shared', model_provider: 'openai', model_name: 'gpt', is_shared: true, base_url: OPENAI_DEFAULT }),
+    );
     expect(row('lc-admin-shared')).toMatchObject({ owner_id: 'root', is_shared: 1 });
   });
 });
@@ -238,7 +246,7 @@ describe('create over GraphQL', () => {
       modelProvider: 'ollama',
       modelName: 'phi',
       hasApiKey: false,
-      baseUrl: null,
+      baseUrl: OLLAMA_DEFAULT,
       temperature: null,
       dimension: null,
       description: null,

@@ -123,7 +123,7 @@ describe('the schema states what the server enforces', () => {
 
   /** A string property's schema, through `anyOf` for nullable ones. */
   const isString = (schema: Json): boolean =>
-    schema.type === 'string' || (Array.isArray(schema.anyOf) && schema.anyOf.some((s: Json) => s.type === 'string'));
+    schema.type === 'string' || (Array.isArray(schema.anyOf) && schema.anyOf.some((s: Json) => isString(s)));
   const isList = (schema: Json): boolean =>
     schema.type === 'array' || (Array.isArray(schema.anyOf) && schema.anyOf.some((s: Json) => s.type === 'array'));
 

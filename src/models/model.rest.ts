@@ -1,7 +1,7 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { AuthResult, Caller } from '../lib/auth';
 import { bodyIsUndecodable } from '../http/body';
-import { AppError, Errors, type FieldIssue } from '../lib/errors';
+import { AppError, Errors, MESSAGES, type FieldIssue } from '../lib/errors';
 import type { ModelService } from './model.service';
 import { REST_BODY_SPECS, REST_KEYS } from './model.fields';
 import { CREATE_FIELDS, UPDATE_FIELDS, type InputRecord } from './model.validation';
@@ -176,7 +176,7 @@ export function modelRoutes(models: ModelService): Router {
 
   const remove = authed(async (req, res, caller) => {
     await models.delete(caller, idOf(req));
-    res.json({ message: 'Model deleted successfully' });
+    res.json({ message: MESSAGES.modelDeleted });
   });
 
   const methodNotAllowed =

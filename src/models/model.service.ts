@@ -5,6 +5,7 @@ import type { SharingPolicy } from '../lib/config';
 import { SecretBox } from '../lib/crypto';
 import { AppError, Errors, MESSAGES, type FieldIssue } from '../lib/errors';
 import {
+  CONTROL,
   abilityIssues,
   isCategory,
   parseCreateInput,
@@ -15,13 +16,11 @@ import {
   type ModelPatch,
 } from './model.validation';
 import { type Condition, atVersion, canEdit, canSee, editableBy, holds, visibleTo } from './model.access';
+import { UPDATE_SPECS, rowKeyOf, type FieldKind } from './model.fields';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from './model.limits';
 import type { ModelRepository, RowChanges } from './model.repository';
 import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
 import { canonicalProviderName, defaultBaseUrlFor } from '../providers/provider.catalog';
-
-/** What no model id can contain (model.validation refuses it on create). */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 export interface ListFilter {
   category?: string | null;
@@ -42,8 +41,17 @@ const MAX_WRITE_ATTEMPTS = 50;
  * Fields whose update rules need nothing of the stored row except who may edit it and its version:
  * no category/abilities check, no shared-model lock, no sharing permission, no api_key comparison.
  */
-const FREE_FIELDS = ['modelProvider', 'modelName', 'baseUrl', 'temperature', 'dimension', 'description'] as const;
-type FreeChanges = Partial<Pick<ModelRow, (typeof FREE_FIELDS)[number]>>;
+/**
+ * Written fields of a plain kind, with no rule that depends on the stored row (category is not
+ * one: abilities are checked against it). A plain scalar field added to the field table joins
+ * them by itself: created from the input, changed by a patch, on the one-statement update path.
+ */
+const PLAIN_KINDS: readonly FieldKind[] = ['string', 'url', 'number', 'integer'];
+type FreeField = Exclude<Extract<keyof ModelPatch, keyof ModelRow>, 'category' | 'abilities'>;
+const FREE_FIELDS = UPDATE_SPECS.filter((spec) => PLAIN_KINDS.includes(spec.kind) && spec.name !== 'category').map(
+  (spec) => rowKeyOf(spec) as FreeField,
+);
+type FreeChanges = Partial<Pick<ModelRow, FreeField>>;
 
 /** The patch as changes, when it sets only fields free of row-dependent rules (and sets one); otherwise null. */
 function freeChanges(patch: ModelPatch): FreeChanges | null {
@@ -134,7 +142,9 @@ export class ModelService {
     if (share && !caller.isAdmin && this.sharing !== 'owners') throw Errors.sharingNotAllowedOnCreate();
 
     const now = new Date();
+    const plain = Object.fromEntries(FREE_FIELDS.map((field) => [field, fields[field] ?? null])) as Pick<ModelRow, FreeField>;
     const row = await this.models.create({
+      ...plain,
       modelId,
       ownerId: caller.sub,
       category,
@@ -144,9 +154,6 @@ export class ModelService {
       // Blank or missing: the provider's own endpoint. An explicit `null` is "no URL", as on update,
       // and the one way to create a model without the catalog's default.
       baseUrl: fields.baseUrl ?? (input.baseUrl === null ? null : defaultBaseUrlFor(modelProvider)),
-      temperature: fields.temperature ?? null,
-      dimension: fields.dimension ?? null,
-      description: fields.description ?? null,
       abilities,
       isShared: share,
       isActive: true,
@@ -168,7 +175,7 @@ export class ModelService {
     const patch = parseUpdateInput(input);
     if (patch.modelProvider !== undefined) patch.modelProvider = canonicalProviderName(patch.modelProvider);
     // An id no model can have goes the general way, whose lookup answers it 404.
-    const free = CONTROL_CHARACTER.test(modelId) ? null : freeChanges(patch);
+    const free = CONTROL.test(modelId) ? null : freeChanges(patch);
     if (free) {
       // The common update (names, URL, temperature, ...) in one statement: it applies only where
       // every rule is already known to pass (the caller may edit, the version matches, something
@@ -195,7 +202,7 @@ export class ModelService {
   private async visibleRow(caller: Caller, modelId: string): Promise<ModelRow | null> {
     // Validation refuses control characters in a new model_id, so no such model exists; asked
     // of PostgreSQL, a NUL fails the whole statement (500) instead of matching nothing.
-    if (CONTROL_CHARACTER.test(modelId)) return null;
+    if (CONTROL.test(modelId)) return null;
     const row = await this.models.find(modelId);
     return row && canSee(caller, row) ? row : null;
   }

@@ -2,6 +2,7 @@ import type { DbProvider } from '../lib/config';
 import type { Condition } from './model.access';
 import type { ModelRow } from './model.view';
 import { quoteIdent } from '../db/sql';
+import { MODEL_COLUMNS, STORED_FIELDS, type FieldKind } from './model.fields';
 
 /*
  * The model's SQL, built once for both databases: the dialect object holds what differs between
@@ -13,36 +14,15 @@ import { quoteIdent } from '../db/sql';
 
 export type Field = keyof ModelRow;
 
-/** Each field's column: the one place this module names columns (the Prisma schemas' @map). */
-export const COLUMNS = {
-  id: 'id',
-  modelId: 'model_id',
-  ownerId: 'owner_id',
-  category: 'category',
-  modelProvider: 'model_provider',
-  modelName: 'model_name',
-  apiKeyEncrypted: 'api_key_encrypted',
-  baseUrl: 'base_url',
-  temperature: 'temperature',
-  dimension: 'dimension',
-  description: 'description',
-  abilities: 'abilities',
-  isShared: 'is_shared',
-  isActive: 'is_active',
-  version: 'version',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-} as const satisfies Record<Field, string>;
+/** Each field's column, from the field table (the Prisma schemas' @map). */
+export const COLUMNS: Record<Field, string> = MODEL_COLUMNS;
 
 /** Column types SQLite lacks: each dialect encodes them on the way in and decodes them on the way out. */
 type Encoded = 'boolean' | 'timestamp' | 'json';
-const ENCODED: Partial<Record<Field, Encoded>> = {
-  abilities: 'json',
-  isShared: 'boolean',
-  isActive: 'boolean',
-  createdAt: 'timestamp',
-  updatedAt: 'timestamp',
-};
+const ENCODING_OF_KIND: Partial<Record<FieldKind, Encoded>> = { 'string-list': 'json', boolean: 'boolean', timestamp: 'timestamp' };
+const ENCODED: Partial<Record<Field, Encoded>> = Object.fromEntries(
+  STORED_FIELDS.filter((stored) => ENCODING_OF_KIND[stored.kind]).map((stored) => [stored.field, ENCODING_OF_KIND[stored.kind]]),
+);
 
 /** Every field in one fixed order: an SQL text then depends only on which fields a statement uses. */
 const FIELDS = Object.keys(COLUMNS) as Field[];

@@ -42,7 +42,8 @@ const UNICODE_MSG = 'Input should be a valid string, unable to parse raw data as
 /** PostgreSQL text and jsonb cannot hold U+0000; refused on every backend so both behave alike. */
 const NUL_MSG = 'String should not contain NUL characters';
 const CONTROL_MSG = 'String should not contain control characters';
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** What no model id can contain: refused on create, so a lookup of such an id finds nothing. */
+export const CONTROL = /[\u0000-\u001f\u007f]/;
 
 type Path = (string | number)[];
 

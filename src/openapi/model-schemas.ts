@@ -55,8 +55,12 @@ function requestValueSchema(field: FieldSpec): Schema {
       };
     case 'secret':
       return { type: 'string', ...(maxLength !== undefined ? { maxLength } : {}) };
-    case 'url':
-      return { type: 'string', format: 'uri', maxLength, pattern: HTTP_URL };
+    case 'url': {
+      const url: Schema = { type: 'string', format: 'uri', maxLength, pattern: HTTP_URL };
+      if (!field.blankIsNull) return url;
+      // Forms send "" for an empty field: blank is no URL (null), or on create the provider's default.
+      return { anyOf: [url, { type: 'string', pattern: '^\\s*$', description: 'Blank: no URL.' }] };
+    }
     case 'number':
     case 'integer':
       return { type: field.kind, minimum: min, maximum: max };

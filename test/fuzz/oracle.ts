@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { MODEL_FIELDS, REST_KEYS } from '../helpers/http';
+import { canonicalProviderName, defaultBaseUrlFor } from '../../src/providers/provider.catalog';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/tokens';
 import { isSignedIn, type Who } from './arbitraries';
 import {
@@ -78,6 +79,7 @@ export function shapeProblem(input: Input, op: 'update' | 'create', transport: '
       const id = input.modelId.trim();
       if (id.length === 0 || codePoints(id) > 256) return 'modelId length';
       if (/[\u0000-\u001f\u007f]/.test(id)) return 'modelId has control characters';
+      if (/^\.+$/.test(id)) return 'modelId is only dots';
     }
   }
   for (const k of ['category', 'modelProvider', 'modelName', 'shareWithUsers']) {
@@ -99,9 +101,9 @@ export function shapeProblem(input: Input, op: 'update' | 'create', transport: '
   if (own(input, 'baseUrl') && input.baseUrl !== null) {
     if (typeof input.baseUrl !== 'string') return 'baseUrl is not a string';
     const url = input.baseUrl.trim();
-    if (url.length === 0) return 'baseUrl is blank';
-    if (codePoints(url) > 2048) return 'baseUrl is longer than 2048';
-    if (!/^https?:/i.test(url)) return 'baseUrl is not http(s)';
+    // Blank is no URL (forms send ""), not a refusal.
+    if (url.length > 0 && codePoints(url) > 2048) return 'baseUrl is longer than 2048';
+    if (url.length > 0 && !/^https?:/i.test(url)) return 'baseUrl is not http(s)';
   }
   if (own(input, 'temperature') && input.temperature !== null) {
     const t = input.temperature;
@@ -138,6 +140,7 @@ export interface Normalized {
   /** undefined: keep the stored key; null: remove it. */
   apiKey?: string | null;
   baseUrl?: string | null;
+  baseUrlBlank?: boolean;
   temperature?: number | null;
   dimension?: number | null;
   description?: string | null;
@@ -148,14 +151,19 @@ export interface Normalized {
 export function normalize(input: Input): Normalized {
   const n: Normalized = {};
   if (own(input, 'category')) n.category = (input.category as string).trim().toLowerCase();
-  if (own(input, 'modelProvider')) n.modelProvider = (input.modelProvider as string).trim().toLowerCase();
+  if (own(input, 'modelProvider')) n.modelProvider = canonicalProviderName(input.modelProvider as string);
   if (own(input, 'modelName')) n.modelName = (input.modelName as string).trim();
   if (own(input, 'apiKey')) {
     const key = input.apiKey as string | null;
     if (key === null) n.apiKey = null;
     else if (key.trim() !== '') n.apiKey = key.trim();
   }
-  if (own(input, 'baseUrl')) n.baseUrl = input.baseUrl === null ? null : (input.baseUrl as string).trim();
+  if (own(input, 'baseUrl')) {
+    const url = input.baseUrl === null ? null : (input.baseUrl as string).trim();
+    n.baseUrl = url === '' ? null : url;
+    // On create, blank means the provider's default URL; only an explicit null means none.
+    n.baseUrlBlank = url === '';
+  }
   if (own(input, 'temperature')) n.temperature = input.temperature as number | null;
   if (own(input, 'dimension')) n.dimension = input.dimension as number | null;
   if (own(input, 'description')) n.description = input.description as string | null;
@@ -173,9 +181,16 @@ export function abilitiesOfRow(row: Row): string[] | null {
   const value = typeof row.abilities === 'string' ? JSON.parse(row.abilities) : row.abilities;
   return Array.isArray(value) ? value : null;
 }
-export const sameSet = (a: string[] | null, b: string[] | null) =>
-  a === null || b === null ? a === b : new Set(a).size === new Set(b).size && a.every((x) => b.includes(x));
-export const sameList = (a: string[] | null, b: string[] | null) => (a === null || b === null ? a === b : isDeepStrictEqual(a, b));
+/** `[]` and null are the same empty set (forms send `[]` for none). */
+const emptyAsNull = (a: string[] | null) => (a !== null && a.length === 0 ? null : a);
+export const sameSet = (x: string[] | null, y: string[] | null) => {
+  const [a, b] = [emptyAsNull(x), emptyAsNull(y)];
+  return a === null || b === null ? a === b : new Set(a).size === new Set(b).size && a.every((v) => b.includes(v));
+};
+export const sameList = (x: string[] | null, y: string[] | null) => {
+  const [a, b] = [emptyAsNull(x), emptyAsNull(y)];
+  return a === null || b === null ? a === b : isDeepStrictEqual(a, b);
+};
 
 export function abilitiesFit(category: string, abilities: string[] | null): boolean {
   const allowed = CATEGORY_ABILITIES[category];
@@ -338,7 +353,7 @@ export function checkCreatedRow(row: Row | undefined, n: Normalized, caller: Cal
     category: n.category ?? 'llm',
     model_provider: n.modelProvider,
     model_name: n.modelName,
-    base_url: n.baseUrl ?? null,
+    base_url: n.baseUrl === undefined || n.baseUrlBlank ? defaultBaseUrlFor(n.modelProvider!) : n.baseUrl,
     temperature: n.temperature ?? null,
     dimension: n.dimension ?? null,
     description: n.description ?? null,

@@ -10,7 +10,7 @@ export const BODY_LIMIT = 1024 * 1024;
 /** Every api_key the generators produce contains it, and nothing else does. */
 export const MARKER = 'sk-fuzz:';
 
-export const CATEGORIES = ['llm', 'embedding', 'rerank', 'image', 'speech', 'video'];
+export const CATEGORIES = ['llm', 'embedding', 'rerank', 'image', 'speech', 'video', 'music', 'sound_effect'];
 export const CATEGORY_ABILITIES: Record<string, string[] | null> = {
   llm: null,
   embedding: ['embedding'],
@@ -18,6 +18,8 @@ export const CATEGORY_ABILITIES: Record<string, string[] | null> = {
   image: ['generate', 'edit'],
   speech: ['asr', 'tts'],
   video: ['generate'],
+  music: ['generate'],
+  sound_effect: ['generate'],
 };
 export const INPUT_FIELDS = [
   'category',
