@@ -11,7 +11,7 @@ export type CreateModelInput = {
   apiKey?: string | null | undefined;
   /** Absolute http(s) URL, at most 2048 characters. */
   baseUrl?: string | null | undefined;
-  /** One of `llm` (the default), `embedding`, `rerank`, `image`, `speech`, `video`. */
+  /** One of `llm` (the default), `embedding`, `rerank`, `image`, `speech`, `video`, `music`, `sound_effect`. */
   category?: string | null | undefined;
   /** At most 4000 characters. */
   description?: string | null | undefined;
@@ -37,7 +37,7 @@ export type UpdateModelInput = {
   apiKey?: string | null | undefined;
   /** Absolute http(s) URL, at most 2048 characters. */
   baseUrl?: string | null | undefined;
-  /** One of `llm`, `embedding`, `rerank`, `image`, `speech`, `video`. Locked while shared. */
+  /** One of `llm`, `embedding`, `rerank`, `image`, `speech`, `video`, `music`, `sound_effect`. Locked while shared. */
   category?: string | null | undefined;
   /** At most 4000 characters. */
   description?: string | null | undefined;
