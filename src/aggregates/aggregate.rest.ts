@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { AuthResult, Caller } from '../lib/auth';
-import { AppError, type FieldIssue } from '../lib/errors';
+import { AppError, Errors, type FieldIssue } from '../lib/errors';
 import { parseIntQuery, restValidation } from '../models/model.rest';
 import { ModelAggregates, type KeyCount, type ModelSummary, type PublicModel } from './aggregate.service';
 
@@ -40,9 +40,6 @@ export const PUBLIC_PATHS = {
   providers: '/api/models/public/providers',
   summary: '/api/models/public/summary',
 } as const;
-
-/** Express answers HEAD with the GET route. */
-const ALLOW = 'GET, HEAD';
 
 /** A count keyed by value (`{"llm": 2}`), keys in the order given (sorted). */
 export const countsObject = (counts: readonly KeyCount[]): Record<string, number> =>
@@ -132,13 +129,9 @@ export function publicCatalogRoutes(aggregates: ModelAggregates, enabled: boolea
         next(err);
       }
     };
-  const notFound: RequestHandler = (_req, res) => {
-    res.status(404).json({ detail: 'Not Found' });
-  };
-  const methodNotAllowed: RequestHandler = (_req, res) => {
-    res.setHeader('Allow', ALLOW);
-    res.status(405).json({ detail: 'Method Not Allowed' });
-  };
+  // The edge answers both, like every other 404 and 405.
+  const notFound: RequestHandler = (_req, _res, next) => next(Errors.routeNotFound());
+  const methodNotAllowed: RequestHandler = (_req, _res, next) => next(Errors.methodNotAllowed(['GET']));
 
   const list = answer(async (req) => {
     const issues: FieldIssue[] = [];

@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { Errors } from '../lib/errors';
 import { listProviders, listProviderTypes, type CatalogProvider } from './provider.catalog';
 
 /**
@@ -11,9 +12,6 @@ import { listProviders, listProviderTypes, type CatalogProvider } from './provid
 
 export const PROVIDERS_SUPPORTED_PATH = '/api/models/providers/supported';
 export const TYPES_AVAILABLE_PATH = '/api/models/types/available';
-
-/** Express answers HEAD with the GET route. */
-const ALLOW = 'GET, HEAD';
 
 /** The REST entry: snake_case; `compatibility` and `default_base_url` only where the provider has them. */
 export function toRestProvider(provider: CatalogProvider) {
@@ -40,10 +38,8 @@ export function providerRoutes(...before: RequestHandler[]): Router {
   const supported = JSON.stringify({ providers: listProviders().map(toRestProvider) });
   const available = JSON.stringify({ model_providers: listProviderTypes() });
 
-  const methodNotAllowed: RequestHandler = (_req, res) => {
-    res.setHeader('Allow', ALLOW);
-    res.status(405).json({ detail: 'Method Not Allowed' });
-  };
+  // The edge answers it (Allow: GET, HEAD), like every other 405.
+  const methodNotAllowed: RequestHandler = (_req, _res, next) => next(Errors.methodNotAllowed(['GET']));
   const send =
     (body: string): RequestHandler =>
     (_req, res) => {
