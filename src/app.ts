@@ -36,6 +36,9 @@ import { DefaultModelService } from './defaults/default-model.service';
 import { ModelService } from './models/model.service';
 import { modelRoutes } from './models/model.rest';
 import { openApiRoutes } from './openapi/routes';
+import { createOutbound } from './outbound';
+import { providerCallRoutes } from './provider-calls/provider-call.rest';
+import { ProviderCallService } from './provider-calls/provider-call.service';
 import { providerRoutes } from './providers/provider.rest';
 
 export interface Gateway {
@@ -56,6 +59,9 @@ export async function createGateway(
   const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger);
   const aggregates = new ModelAggregates(repository);
   const defaults = new DefaultModelService(new DefaultModelRepository(database.db), models);
+  // The one way out to model providers: address checks, timeout, size cap, per-caller budget.
+  const outbound = createOutbound({ env: config.env, ...config.outbound }, logger, { registry: metrics.registry });
+  const providerCalls = new ProviderCallService(models, outbound.client, outbound.budget, config.outbound, logger, metrics);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
@@ -119,6 +125,7 @@ export async function createGateway(
   const rateLimiter = createRateLimiter(config.http.rateLimit, logger);
   const limitRate: express.RequestHandler = rateLimiter?.middleware ?? ((_req, _res, next) => next());
   httpServer.once('close', () => void rateLimiter?.close());
+  httpServer.once('close', () => void outbound.close());
 
   // The transport is the mount's: errors below answer in GraphQL's shape, whatever the path.
   app.use(
@@ -130,7 +137,7 @@ export async function createGateway(
     authenticateRequest,
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes),
-    graphqlHandler(apollo, async (_req, res) => bindGraphQLContext({ auth: authOf(res), models, aggregates, defaults }, res)),
+    graphqlHandler(apollo, async (_req, res) => bindGraphQLContext({ auth: authOf(res), models, aggregates, defaults, providerCalls }, res)),
   );
 
   // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
@@ -152,6 +159,7 @@ export async function createGateway(
     // Before the model routes: fixed paths win over model ids.
     aggregateRoutes(aggregates),
     defaultModelRoutes(defaults),
+    providerCallRoutes(providerCalls),
     modelRoutes(models),
   );
 

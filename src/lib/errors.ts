@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'BAD_GATEWAY' // 502: a provider the gateway called for the caller failed or refused
   | 'UNAVAILABLE' // 503: the database cannot be reached right now
   | 'INTERNAL'; // 500: unexpected; never says what happened
 
@@ -35,6 +36,7 @@ export const ERROR_CODES: Record<ErrorCode, { status: number; graphql: string }>
   METHOD_NOT_ALLOWED: { status: 405, graphql: 'METHOD_NOT_ALLOWED' },
   PAYLOAD_TOO_LARGE: { status: 413, graphql: 'PAYLOAD_TOO_LARGE' },
   RATE_LIMITED: { status: 429, graphql: 'RATE_LIMITED' },
+  BAD_GATEWAY: { status: 502, graphql: 'BAD_GATEWAY' },
   UNAVAILABLE: { status: 503, graphql: 'SERVICE_UNAVAILABLE' },
   INTERNAL: { status: 500, graphql: 'INTERNAL_SERVER_ERROR' },
 };

@@ -22,6 +22,14 @@ import type { ModelRepository, RowChanges } from './model.repository';
 import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
 import { canonicalProviderName, defaultBaseUrlFor } from '../providers/provider.catalog';
 
+/** A stored model and its opened key (see ModelService.withStoredKey). */
+export interface StoredCredentials {
+  model: ModelView;
+  apiKey: string | null;
+  /** A key is stored but could not be opened. */
+  keyBroken: boolean;
+}
+
 export interface ListFilter {
   category?: string | null;
   modelProvider?: string | null;
@@ -197,6 +205,28 @@ export class ModelService {
     if (!row) throw Errors.notFound();
     if (!canEdit(caller, row)) throw Errors.noDeletePermission();
     if (!(await this.models.delete(row.id))) throw Errors.notFound();
+  }
+
+  /**
+   * A stored model with its key opened, for calling its provider on the caller's behalf; null when
+   * the model does not exist for the caller. The key is plaintext from here on: it may only go to
+   * the model's own base URL (the provider calls see to that) and never into a log or an answer.
+   */
+  async withStoredKey(caller: Caller, modelId: string): Promise<StoredCredentials | null> {
+    const row = await this.visibleRow(caller, modelId);
+    if (!row) return null;
+    let apiKey: string | null = null;
+    let keyBroken = false;
+    if (row.apiKeyEncrypted !== null) {
+      try {
+        apiKey = this.box.open(row.apiKeyEncrypted, row.modelId);
+      } catch (err) {
+        // Corrupt, tampered with, or sealed with a key no longer configured: say so (never the value).
+        this.logger.error({ modelId: row.modelId, reason: (err as Error).message }, 'stored api_key failed to decrypt');
+        keyBroken = true;
+      }
+    }
+    return { model: toView(caller, row), apiKey, keyBroken };
   }
 
   private async visibleRow(caller: Caller, modelId: string): Promise<ModelRow | null> {
