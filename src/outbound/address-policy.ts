@@ -172,8 +172,10 @@ export function judge(address: Address, host: string, env: string, allow: AllowL
   if (allow.hosts.has(name)) return { allowed: true };
   if (allow.ranges.some((range) => inRange(address, range))) return { allowed: true };
   const literal = parseAddress(host) !== undefined;
+  // An IPv6 form of an IPv4 address is allowed by its IPv4 address (or a v4 CIDR): suggest that.
+  const suggested = (address.kind() === 'ipv6' && embeddedV4(address as ipaddr.IPv6)) || address;
   const how = literal
-    ? `set OUTBOUND_ALLOW=${address.toString()} (or a CIDR) to allow it`
-    : `set OUTBOUND_ALLOW=${name} (or ${address.toString()}, or a CIDR) to allow it`;
+    ? `set OUTBOUND_ALLOW=${suggested.toString()} (or a CIDR) to allow it`
+    : `set OUTBOUND_ALLOW=${name} (or ${suggested.toString()}, or a CIDR) to allow it`;
   return { allowed: false, reason: `${shown} is ${cls.what}; ${how}` };
 }
