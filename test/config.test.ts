@@ -216,6 +216,46 @@ describe('other values', () => {
   });
 });
 
+describe('provider calls: OUTBOUND_ALLOW, PROVIDER_TIMEOUT_MS, PROVIDER_CALLS_PER_MINUTE', () => {
+  it('defaults: nothing extra allowed, 10 s per call, 30 calls per caller per minute', () => {
+    expect(loadConfig(baseEnv(tempDir(), 1)).outbound).toEqual({ allow: [], timeoutMs: 10000, callsPerMinute: 30 });
+  });
+
+  it('set: entries trimmed, empty ones skipped, duplicates once; hostnames, addresses and CIDRs of both families', () => {
+    const config = loadConfig({
+      ...baseEnv(tempDir(), 1),
+      OUTBOUND_ALLOW: ' 10.0.0.0/8, ollama.internal ,,fd00::/8, 192.168.1.5, ::1, localhost, 10.0.0.0/8',
+      PROVIDER_TIMEOUT_MS: '2500',
+      PROVIDER_CALLS_PER_MINUTE: '0',
+    });
+    expect(config.outbound).toEqual({
+      allow: ['10.0.0.0/8', 'ollama.internal', 'fd00::/8', '192.168.1.5', '::1', 'localhost'],
+      timeoutMs: 2500,
+      callsPerMinute: 0,
+    });
+  });
+
+  it('bad values: one line each naming the variable and the entry, nothing started', () => {
+    const out = run({
+      OUTBOUND_ALLOW: '10.0.0.0/33, under_score.ok, bad host, 10.0.0, 169.254.169.254, 0.0.0.0, ff02::1, ::ffff:1.2.3/96, -x-.com',
+      PROVIDER_TIMEOUT_MS: '0',
+      PROVIDER_CALLS_PER_MINUTE: 'lots',
+    });
+    expectRefused(out, [
+      'OUTBOUND_ALLOW: "10.0.0.0/33" is not a valid CIDR (10.0.0.0/8, fd00::/8)',
+      'OUTBOUND_ALLOW: "bad host" is not a hostname, an IP address or a CIDR',
+      'OUTBOUND_ALLOW: "10.0.0" is not a valid IPv4 address (four decimal parts)',
+      'OUTBOUND_ALLOW: "169.254.169.254" is a link-local address (cloud metadata services live there); it is always refused and cannot be allowed',
+      'OUTBOUND_ALLOW: "0.0.0.0" is the unspecified address; it is always refused and cannot be allowed',
+      'OUTBOUND_ALLOW: "ff02::1" is a multicast address; it is always refused and cannot be allowed',
+      'OUTBOUND_ALLOW: "::ffff:1.2.3/96" is not a valid CIDR (10.0.0.0/8, fd00::/8)',
+      'OUTBOUND_ALLOW: "-x-.com" is not a hostname, an IP address or a CIDR',
+      'PROVIDER_TIMEOUT_MS must be an integer from 100 to 600000, got "0"',
+      'PROVIDER_CALLS_PER_MINUTE must be an integer from 0 to 100000, got "lots"',
+    ]);
+  });
+});
+
 describe('the port', () => {
   it('already in use: one line naming the port and PORT, exit 1, no stack', async () => {
     const blocker = net.createServer();

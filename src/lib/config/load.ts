@@ -254,6 +254,11 @@ export function readConfig(rawEnv: Env = process.env): ConfigReading {
     shutdownDelayMs: read.get('SHUTDOWN_DELAY_MS'),
     logLevel: read.get('LOG_LEVEL'),
     metrics: { token: read.get('METRICS_TOKEN'), allow: read.get('METRICS_ALLOW') ?? [] },
+    outbound: {
+      allow: read.get('OUTBOUND_ALLOW') ?? [],
+      timeoutMs: read.get('PROVIDER_TIMEOUT_MS'),
+      callsPerMinute: read.get('PROVIDER_CALLS_PER_MINUTE'),
+    },
   };
   return { config, problems: problems.length > 0 ? attributeToFiles(problems, fileProblems, secrets) : [], read: read.read };
 }

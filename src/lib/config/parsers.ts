@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { classify, parseAddress, parseAllowEntry } from '../../outbound/address-policy';
 import { LOG_LEVELS, type AddressRange, type DatabaseLocation, type LogLevel, type NodeEnv, type SharingPolicy } from './types';
 
 export type Report = (problem: string) => void;
@@ -264,5 +265,34 @@ export const addressRanges: Parser<AddressRange[]> = {
       allow.push({ address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
     }
     return allow;
+  },
+};
+
+/**
+ * OUTBOUND_ALLOW: hostnames, addresses or CIDRs. A single address that nothing can allow (the
+ * metadata address, 0.0.0.0, multicast) is refused here, so nobody believes it was allowed.
+ */
+export const outboundAllow: Parser<string[]> = {
+  parse(raw, name, report) {
+    const entries: string[] = [];
+    for (const entry of raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
+      const shown = JSON.stringify(entry.slice(0, 100));
+      const parsed = parseAllowEntry(entry);
+      if ('problem' in parsed) {
+        report(`${name}: ${shown} ${parsed.problem}`);
+        continue;
+      }
+      const address = parseAddress(entry);
+      const cls = address ? classify(address) : undefined;
+      if (cls?.kind === 'always') {
+        report(`${name}: ${shown} is ${cls.what}; it is always refused and cannot be allowed`);
+        continue;
+      }
+      if (!entries.includes(entry)) entries.push(entry);
+    }
+    return entries;
   },
 };

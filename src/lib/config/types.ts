@@ -94,6 +94,16 @@ export interface MetricsConfig {
   allow: AddressRange[];
 }
 
+/** Calls to providers on a user's behalf (src/outbound): where they may go, how long, how many. */
+export interface OutboundConfig {
+  /** OUTBOUND_ALLOW: hostnames, addresses or CIDRs reachable in production besides public addresses. */
+  allow: string[];
+  /** PROVIDER_TIMEOUT_MS: one whole call, redirects and body included. */
+  timeoutMs: number;
+  /** PROVIDER_CALLS_PER_MINUTE: per caller, per process; 0 turns the budget off. */
+  callsPerMinute: number;
+}
+
 export interface Config {
   env: NodeEnv;
   port: number;
@@ -121,6 +131,7 @@ export interface Config {
   http: HttpConfig;
   logLevel: LogLevel;
   metrics: MetricsConfig;
+  outbound: OutboundConfig;
   /** After SIGTERM, how long /readyz answers 503 before the listener closes (load balancers notice). */
   shutdownDelayMs: number;
 }

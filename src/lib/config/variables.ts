@@ -17,6 +17,7 @@ export const GROUPS = [
   'Stored API keys',
   'GraphQL',
   'HTTP',
+  'Provider calls',
   'Operations',
 ] as const;
 export type Group = (typeof GROUPS)[number];
@@ -276,6 +277,25 @@ export const VARIABLES = {
     parser: p.redisPrefix,
     default: 'model-gateway:rl:',
     doc: 'key prefix in Redis (1 to 100 characters, no spaces)',
+  },
+  OUTBOUND_ALLOW: {
+    group: 'Provider calls',
+    parser: p.outboundAllow,
+    trim: true,
+    defaultDoc: 'unset (in production, public addresses only)',
+    doc: 'comma-separated hostnames, addresses or CIDRs (`10.0.0.0/8,ollama.internal`) that provider calls may reach in production besides public addresses (loopback and private ranges are reachable in development and test); link-local/metadata, `0.0.0.0` and multicast are refused whatever this says',
+  },
+  PROVIDER_TIMEOUT_MS: {
+    group: 'Provider calls',
+    parser: p.int(100, 600000),
+    default: '10000',
+    doc: 'bound of one whole provider call: connect, redirects and the response body',
+  },
+  PROVIDER_CALLS_PER_MINUTE: {
+    group: 'Provider calls',
+    parser: p.int(0, 100000),
+    default: '30',
+    doc: 'outbound operations (connection tests, model lists) per caller per minute, per process, then 429 with `Retry-After`; `0` turns the budget off',
   },
   LOG_LEVEL: {
     group: 'Operations',
