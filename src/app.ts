@@ -137,7 +137,9 @@ export async function createGateway(
     authenticateRequest,
     limitRate,
     documentSizeLimit(config.limits.maxDocumentBytes),
-    graphqlHandler(apollo, async (_req, res) => bindGraphQLContext({ auth: authOf(res), models, aggregates, defaults, providerCalls }, res)),
+    graphqlHandler(apollo, async (_req, res) =>
+      bindGraphQLContext({ auth: authOf(res), models, aggregates, defaults, providerCalls }, res),
+    ),
   );
 
   // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.

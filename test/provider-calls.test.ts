@@ -87,7 +87,12 @@ describe('test-connection: what is called, per protocol and category', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.testModelConnection).toMatchObject({ modelId: 'gpt-4o', status: 'passed', message: 'Connection successful', error: null });
+    expect(res.body.data.testModelConnection).toMatchObject({
+      modelId: 'gpt-4o',
+      status: 'passed',
+      message: 'Connection successful',
+      error: null,
+    });
     expect(typeof res.body.data.testModelConnection.responseTime).toBe('number');
   });
 
@@ -120,9 +125,21 @@ describe('test-connection: what is called, per protocol and category', () => {
   });
 
   test('image and speech: the model list must hold the model and, where it says, the abilities', async () => {
-    const image = await testConnection({ model_provider: 'openai', model_name: 'dall-e-3', category: 'image', api_key: GOOD_KEY, base_url: openaiBase() });
+    const image = await testConnection({
+      model_provider: 'openai',
+      model_name: 'dall-e-3',
+      category: 'image',
+      api_key: GOOD_KEY,
+      base_url: openaiBase(),
+    });
     expectResult(image.body, { model_id: 'dall-e-3', status: 'passed', message: 'Connection successful', error: null });
-    const missing = await testConnection({ model_provider: 'openai', model_name: 'dall-e-9', category: 'image', api_key: GOOD_KEY, base_url: openaiBase() });
+    const missing = await testConnection({
+      model_provider: 'openai',
+      model_name: 'dall-e-9',
+      category: 'image',
+      api_key: GOOD_KEY,
+      base_url: openaiBase(),
+    });
     expectResult(missing.body, {
       model_id: 'dall-e-9',
       status: 'failed',
@@ -130,9 +147,21 @@ describe('test-connection: what is called, per protocol and category', () => {
       error: "model 'dall-e-9' is not in the provider's model list",
     });
     const xinf = `${stand.url}/xinf`;
-    const asr = await testConnection({ model_provider: 'xinference', model_name: 'whisper-large-v3', category: 'speech', abilities: ['asr'], base_url: xinf });
+    const asr = await testConnection({
+      model_provider: 'xinference',
+      model_name: 'whisper-large-v3',
+      category: 'speech',
+      abilities: ['asr'],
+      base_url: xinf,
+    });
     expectResult(asr.body, { model_id: 'whisper-large-v3', status: 'passed', message: 'Connection successful', error: null });
-    const tts = await testConnection({ model_provider: 'xinference', model_name: 'whisper-large-v3', category: 'speech', abilities: ['tts'], base_url: xinf });
+    const tts = await testConnection({
+      model_provider: 'xinference',
+      model_name: 'whisper-large-v3',
+      category: 'speech',
+      abilities: ['tts'],
+      base_url: xinf,
+    });
     expectResult(tts.body, {
       model_id: 'whisper-large-v3',
       status: 'failed',
@@ -158,13 +187,22 @@ describe('test-connection: what is called, per protocol and category', () => {
       expect(calls[0]!.headers['x-api-key']).toBe(GOOD_KEY);
       expect(calls[0]!.headers['anthropic-version']).toBe('2023-06-01');
       expect(calls[0]!.headers.authorization).toBeUndefined();
-      expect(JSON.parse(calls[0]!.body)).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'Hello' }] });
+      expect(JSON.parse(calls[0]!.body)).toEqual({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'Hello' }],
+      });
     }
   });
 
   test('Gemini: models/{m}:generateContent with the key in x-goog-api-key, never in the URL', async () => {
     const before = stand.received.length;
-    const res = await testConnection({ model_provider: 'gemini', model_name: 'gemini-2.5-flash', api_key: GOOD_KEY, base_url: `${stand.url}/gemini/v1beta` });
+    const res = await testConnection({
+      model_provider: 'gemini',
+      model_name: 'gemini-2.5-flash',
+      api_key: GOOD_KEY,
+      base_url: `${stand.url}/gemini/v1beta`,
+    });
     expectResult(res.body, { model_id: 'gemini-2.5-flash', status: 'passed', message: 'Connection successful', error: null });
     const calls = stand.received.slice(before);
     expect(calls.map((r) => r.url)).toEqual(['/gemini/v1beta/models/gemini-2.5-flash:generateContent']);
@@ -173,10 +211,27 @@ describe('test-connection: what is called, per protocol and category', () => {
 
   test('video: no call, the configuration is checked; unsupported pairs fail with the contract texts', async () => {
     const before = stand.received.length;
-    const video = await testConnection({ model_provider: 'volcengine-ark', model_name: 'seedance-1', category: 'video', api_key: GOOD_KEY, base_url: openaiBase() });
+    const video = await testConnection({
+      model_provider: 'volcengine-ark',
+      model_name: 'seedance-1',
+      category: 'video',
+      api_key: GOOD_KEY,
+      base_url: openaiBase(),
+    });
     expectResult(video.body, { model_id: 'seedance-1', status: 'passed', message: 'Connection successful', error: null });
-    const music = await testConnection({ model_provider: 'openai', model_name: 'm', category: 'music', api_key: GOOD_KEY, base_url: openaiBase() });
-    expectResult(music.body, { model_id: 'm', status: 'failed', message: 'Connection failed', error: 'Unsupported category for testing: music' });
+    const music = await testConnection({
+      model_provider: 'openai',
+      model_name: 'm',
+      category: 'music',
+      api_key: GOOD_KEY,
+      base_url: openaiBase(),
+    });
+    expectResult(music.body, {
+      model_id: 'm',
+      status: 'failed',
+      message: 'Connection failed',
+      error: 'Unsupported category for testing: music',
+    });
     const pair = await testConnection({ model_provider: 'claude', model_name: 'c', category: 'embedding', api_key: GOOD_KEY });
     expectResult(pair.body, {
       model_id: 'c',
@@ -196,7 +251,12 @@ describe('test-connection: failures', () => {
   test('a refused key: failed with the provider status and message, the echoed key redacted', async () => {
     const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', api_key: WRONG_KEY, base_url: openaiBase() });
     expect(res.status).toBe(200);
-    expectResult(res.body, { model_id: 'gpt-4o', status: 'failed', message: 'Connection failed', error: /^HTTP 401: Incorrect API key provided: / });
+    expectResult(res.body, {
+      model_id: 'gpt-4o',
+      status: 'failed',
+      message: 'Connection failed',
+      error: /^HTTP 401: Incorrect API key provided: /,
+    });
     expect(res.text).not.toContain(WRONG_KEY);
     // Nor the fragments OpenAI quotes (first six and last four characters around asterisks).
     expect(res.text).not.toContain(WRONG_KEY.slice(0, 10));
@@ -205,15 +265,27 @@ describe('test-connection: failures', () => {
   });
 
   test('GraphQL: the same failure, redacted', async () => {
-    const res = await graphql(TEST_CONNECTION, { input: { modelProvider: 'openai', modelName: 'gpt-4o', apiKey: WRONG_KEY, baseUrl: openaiBase() } });
+    const res = await graphql(TEST_CONNECTION, {
+      input: { modelProvider: 'openai', modelName: 'gpt-4o', apiKey: WRONG_KEY, baseUrl: openaiBase() },
+    });
     expect(res.body.data.testModelConnection).toMatchObject({ status: 'failed', message: 'Connection failed' });
     expect(res.body.data.testModelConnection.error).toMatch(/^HTTP 401: /);
     expect(res.text).not.toContain(WRONG_KEY);
   });
 
   test('a provider failing: failed with its status and message', async () => {
-    const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: `${stand.url}/fail/v1` });
-    expectResult(res.body, { model_id: 'gpt-4o', status: 'failed', message: 'Connection failed', error: 'HTTP 503: The engine is currently overloaded' });
+    const res = await testConnection({
+      model_provider: 'openai',
+      model_name: 'gpt-4o',
+      api_key: GOOD_KEY,
+      base_url: `${stand.url}/fail/v1`,
+    });
+    expectResult(res.body, {
+      model_id: 'gpt-4o',
+      status: 'failed',
+      message: 'Connection failed',
+      error: 'HTTP 503: The engine is currently overloaded',
+    });
   });
 
   test('a model slower than PROVIDER_TIMEOUT_MS: timed out, answered within the bound', async () => {
@@ -232,7 +304,12 @@ describe('test-connection: failures', () => {
   });
 
   test('a redirect to the metadata address: refused, failed, saying which address and how to allow it', async () => {
-    const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: `${stand.url}/redirect/v1` });
+    const res = await testConnection({
+      model_provider: 'openai',
+      model_name: 'gpt-4o',
+      api_key: GOOD_KEY,
+      base_url: `${stand.url}/redirect/v1`,
+    });
     expect(res.body).toMatchObject({ status: 'failed', message: 'Connection failed' });
     expect(res.body.error).toContain('169.254.169.254');
     expect(res.body.error).toContain('OUTBOUND_ALLOW');
@@ -244,27 +321,53 @@ describe('stored keys', () => {
   let sharedModel: any;
 
   beforeAll(async () => {
-    aliceModel = await createModel(srv, { model_id: 'alice/gpt', model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() });
+    aliceModel = await createModel(srv, {
+      model_id: 'alice/gpt',
+      model_provider: 'openai',
+      model_name: 'gpt-4o',
+      api_key: GOOD_KEY,
+      base_url: openaiBase(),
+    });
     sharedModel = await createModel(
       srv,
-      { model_id: 'org/gpt', model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase(), share_with_users: true },
+      {
+        model_id: 'org/gpt',
+        model_provider: 'openai',
+        model_name: 'gpt-4o',
+        api_key: GOOD_KEY,
+        base_url: openaiBase(),
+        share_with_users: true,
+      },
       { token: ADMIN },
     );
   });
 
   test('model_id of a model the caller may edit and a blank key: the stored key is used', async () => {
     const before = stand.received.length;
-    const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', api_key: '', base_url: openaiBase(), model_id: aliceModel.model_id });
+    const res = await testConnection({
+      model_provider: 'openai',
+      model_name: 'gpt-4o',
+      api_key: '',
+      base_url: openaiBase(),
+      model_id: aliceModel.model_id,
+    });
     expectResult(res.body, { model_id: 'gpt-4o', status: 'passed', message: 'Connection successful', error: null });
     expect(stand.received.slice(before).map((r) => r.headers.authorization)).toEqual([`Bearer ${GOOD_KEY}`]);
     // GraphQL, key left out.
-    const gres = await graphql(TEST_CONNECTION, { input: { modelProvider: 'openai', modelName: 'gpt-4o', baseUrl: openaiBase(), modelId: 'alice/gpt' } });
+    const gres = await graphql(TEST_CONNECTION, {
+      input: { modelProvider: 'openai', modelName: 'gpt-4o', baseUrl: openaiBase(), modelId: 'alice/gpt' },
+    });
     expect(gres.body.data.testModelConnection).toMatchObject({ status: 'passed' });
   });
 
   test('the stored key goes only to the base URL stored with it', async () => {
     const before = stand.received.length;
-    const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', base_url: `${stand.url}/anthropic`, model_id: 'alice/gpt' });
+    const res = await testConnection({
+      model_provider: 'openai',
+      model_name: 'gpt-4o',
+      base_url: `${stand.url}/anthropic`,
+      model_id: 'alice/gpt',
+    });
     expectResult(res.body, {
       model_id: 'gpt-4o',
       status: 'failed',
@@ -276,11 +379,20 @@ describe('stored keys', () => {
 
   test('a model the caller may see but not edit does not lend its key; one they may not see neither (and says nothing of it)', async () => {
     const before = stand.received.length;
-    const shared = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', base_url: openaiBase(), model_id: sharedModel.model_id }, BOB);
+    const shared = await testConnection(
+      { model_provider: 'openai', model_name: 'gpt-4o', base_url: openaiBase(), model_id: sharedModel.model_id },
+      BOB,
+    );
     expect(shared.body).toMatchObject({ status: 'failed', message: 'Connection failed' });
     expect(shared.body.error).toMatch(/^HTTP 401: /);
-    const hidden = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', base_url: openaiBase(), model_id: aliceModel.model_id }, BOB);
-    const nothing = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', base_url: openaiBase(), model_id: 'no-such-model' }, BOB);
+    const hidden = await testConnection(
+      { model_provider: 'openai', model_name: 'gpt-4o', base_url: openaiBase(), model_id: aliceModel.model_id },
+      BOB,
+    );
+    const nothing = await testConnection(
+      { model_provider: 'openai', model_name: 'gpt-4o', base_url: openaiBase(), model_id: 'no-such-model' },
+      BOB,
+    );
     expect({ ...hidden.body, response_time: 0 }).toEqual({ ...nothing.body, response_time: 0 });
     const calls = stand.received.slice(before);
     expect(calls).toHaveLength(3);
@@ -297,7 +409,7 @@ describe('stored keys', () => {
     expectResult(res.body[2], { model_id: 'org/gpt', status: 'passed', message: 'Model test successful', error: null });
   });
 
-  test('POST /api/models/test without model_ids: every model the caller may see; another user\'s private model is not found', async () => {
+  test("POST /api/models/test without model_ids: every model the caller may see; another user's private model is not found", async () => {
     const all = await request(srv.url, 'POST', '/api/models/test', { token: BOB });
     answers.push(all.text);
     expect(all.status).toBe(200);
@@ -317,7 +429,13 @@ describe('stored keys', () => {
   });
 
   test('a stored model slower than the timeout: failed, bounded', async () => {
-    await createModel(srv, { model_id: 'alice/slow', model_provider: 'openai', model_name: 'slow-model', api_key: GOOD_KEY, base_url: openaiBase() });
+    await createModel(srv, {
+      model_id: 'alice/slow',
+      model_provider: 'openai',
+      model_name: 'slow-model',
+      api_key: GOOD_KEY,
+      base_url: openaiBase(),
+    });
     const started = Date.now();
     const res = await post('/api/models/test', { model_ids: ['alice/slow'] });
     expect(Date.now() - started).toBeLessThan(SLOW_MS - 1000);
@@ -385,8 +503,8 @@ describe('provider model lists', () => {
     expect(res.status).toBe(400);
     expect(res.body.detail).toMatch(/^Unsupported provider: acme\. Supported providers: openai, claude, gemini, xinference, ollama, /);
     const g = await graphql(FETCH_MODELS, { provider: 'acme' });
-    expect(g.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
-    expect(g.body.errors[0].message).toBe(res.body.detail);
+    expect(g.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(g.body.errors![0].message).toBe(res.body.detail);
   });
 
   test('upstream failure or refusal: 502, never an empty list; the key redacted; GraphQL BAD_GATEWAY', async () => {
@@ -401,8 +519,8 @@ describe('provider model lists', () => {
     const g = await graphql(FETCH_MODELS, { provider: 'openai', apiKey: WRONG_KEY, baseUrl: openaiBase() });
     expect(g.status).toBe(200);
     expect(g.body.data).toBeNull();
-    expect(g.body.errors[0].extensions.code).toBe('BAD_GATEWAY');
-    expect(g.body.errors[0].message).toBe(refused.body.detail);
+    expect(g.body.errors![0].extensions.code).toBe('BAD_GATEWAY');
+    expect(g.body.errors![0].message).toBe(refused.body.detail);
   });
 
   test('a redirect to the metadata address: 400 saying which address and how to allow it', async () => {
@@ -422,7 +540,7 @@ describe('refusals before any call', () => {
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
     }
     const g = await graphql(TEST_CONNECTION, { input: { modelProvider: 'openai', modelName: 'x' } }, null);
-    expect(g.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(g.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
   test('bad bodies: 422 with pydantic-style items, nothing called', async () => {
@@ -451,7 +569,7 @@ describe('refusals before any call', () => {
     const category = await post('/api/models/providers/openai/models', { category: 'audio' });
     expect([category.status, category.body]).toEqual([400, { detail: 'Invalid model category' }]);
     const g = await graphql(TEST_CONNECTION, { input: { modelProvider: 'openai', modelName: 'x', temperature: 3 } });
-    expect(g.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: ['temperature'] });
+    expect(g.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: ['temperature'] });
     expect(stand.received.length).toBe(before);
   });
 
@@ -508,7 +626,11 @@ describe('production: loopback targets are refused unless OUTBOUND_ALLOW lists t
 
   test('refused: a failed test naming the address and how to allow it; a 400 for lists; nothing reaches the target', async () => {
     const before = stand.received.length;
-    const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() }, ALICE, prod.url);
+    const res = await testConnection(
+      { model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() },
+      ALICE,
+      prod.url,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ model_id: 'gpt-4o', status: 'failed', message: 'Connection failed' });
     expect(res.body.error).toContain('127.0.0.1');
@@ -521,7 +643,11 @@ describe('production: loopback targets are refused unless OUTBOUND_ALLOW lists t
   });
 
   test('allowed by OUTBOUND_ALLOW=127.0.0.0/8: passed', async () => {
-    const res = await testConnection({ model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() }, ALICE, allowed.url);
+    const res = await testConnection(
+      { model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() },
+      ALICE,
+      allowed.url,
+    );
     expectResult(res.body, { model_id: 'gpt-4o', status: 'passed', message: 'Connection successful', error: null });
   });
 });
@@ -539,14 +665,21 @@ describe('PROVIDER_CALLS_PER_MINUTE: the per-caller budget of outbound operation
     const body = { model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() };
     const carol = tokenFor('carol');
     expect((await testConnection(body, carol, limited.url)).body.status).toBe('passed');
-    expect((await post('/api/models/providers/openai/models', { api_key: GOOD_KEY, base_url: openaiBase() }, carol, limited.url)).status).toBe(200);
+    expect(
+      (await post('/api/models/providers/openai/models', { api_key: GOOD_KEY, base_url: openaiBase() }, carol, limited.url)).status,
+    ).toBe(200);
     const third = await testConnection(body, carol, limited.url);
     expect(third.status).toBe(429);
     expect(third.body).toEqual({ detail: 'Too Many Requests' });
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
-    const g = await graphql(TEST_CONNECTION, { input: { modelProvider: 'openai', modelName: 'gpt-4o', apiKey: GOOD_KEY, baseUrl: openaiBase() } }, carol, limited.url);
+    const g = await graphql(
+      TEST_CONNECTION,
+      { input: { modelProvider: 'openai', modelName: 'gpt-4o', apiKey: GOOD_KEY, baseUrl: openaiBase() } },
+      carol,
+      limited.url,
+    );
     expect(g.status).toBe(200);
-    expect(g.body.errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(g.body.errors![0].extensions.code).toBe('RATE_LIMITED');
     // Lists without a call (fixed lists) spend nothing.
     expect((await post('/api/models/providers/minimax-coding-plan/models', {}, carol, limited.url)).status).toBe(200);
     const dave = tokenFor('dave');

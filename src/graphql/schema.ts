@@ -9,7 +9,14 @@ import { ProviderResolver } from '../providers/provider.resolver';
 import { assertEveryOperationDeclaresAuth, authChecker } from './auth';
 
 /** Every resolver class of the schema; each operation in them declares its authentication. */
-export const RESOLVERS = [ModelResolver, ProviderResolver, AggregateResolver, DefaultModelResolver, ModelDefaultForResolver, ProviderCallResolver] as const;
+export const RESOLVERS = [
+  ModelResolver,
+  ProviderResolver,
+  AggregateResolver,
+  DefaultModelResolver,
+  ModelDefaultForResolver,
+  ProviderCallResolver,
+] as const;
 
 /**
  * The code-first schema. Validation is the service's job (one code path with REST), so

@@ -5,7 +5,8 @@ import { ArgsType, Field, Float, InputType, Int } from 'type-graphql';
  * the service validates values (one code path with REST) and tells "left out" from null.
  */
 @InputType('ModelConnectionTestInput', {
-  description: 'The settings to test, as a model form holds them. With modelId of a model the caller may edit and no apiKey, its stored key is used.',
+  description:
+    'The settings to test, as a model form holds them. With modelId of a model the caller may edit and no apiKey, its stored key is used.',
 })
 export class ModelConnectionTestInput {
   @Field(() => String, { description: 'The provider id, e.g. `openai`, `ollama` (aliases accepted).' })
@@ -23,16 +24,19 @@ export class ModelConnectionTestInput {
   @Field(() => String, { nullable: true, description: 'The category to test as (default `llm`).' })
   category?: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'Checked like a model\'s; not sent.' })
+  @Field(() => Float, { nullable: true, description: "Checked like a model's; not sent." })
   temperature?: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Embedding dimension; sent with the embedding test.' })
   dimension?: number | null;
 
-  @Field(() => [String], { nullable: true, description: 'Abilities the provider\'s list must show for image and speech models.' })
+  @Field(() => [String], { nullable: true, description: "Abilities the provider's list must show for image and speech models." })
   abilities?: string[] | null;
 
-  @Field(() => String, { nullable: true, description: 'A stored model whose key to use when apiKey is blank (only one the caller may edit).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'A stored model whose key to use when apiKey is blank (only one the caller may edit).',
+  })
   modelId?: string | null;
 }
 

@@ -34,7 +34,8 @@ export class ProviderCallResolver {
     description: 'Test stored models the caller may see with their stored keys; all of them when modelIds is left out.',
   })
   testModels(
-    @Arg('modelIds', () => [String], { nullable: true, description: 'The public ids of the models to test.' }) modelIds: string[] | null | undefined,
+    @Arg('modelIds', () => [String], { nullable: true, description: 'The public ids of the models to test.' })
+    modelIds: string[] | null | undefined,
     @CurrentCaller() caller: Caller,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Result[]> {

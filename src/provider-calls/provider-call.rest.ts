@@ -61,7 +61,18 @@ function jsonObject(req: Request, emptyIsObject: boolean): InputRecord {
   const body = parsed as InputRecord;
   const input: InputRecord = {};
   // snake_case keys → the service's camelCase names; other keys are dropped here.
-  for (const field of ['modelProvider', 'modelName', 'apiKey', 'baseUrl', 'category', 'temperature', 'dimension', 'abilities', 'modelId', 'modelIds']) {
+  for (const field of [
+    'modelProvider',
+    'modelName',
+    'apiKey',
+    'baseUrl',
+    'category',
+    'temperature',
+    'dimension',
+    'abilities',
+    'modelId',
+    'modelIds',
+  ]) {
     const key = snake(field);
     if (Object.prototype.hasOwnProperty.call(body, key)) input[field] = body[key];
   }

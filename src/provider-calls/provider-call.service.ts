@@ -80,7 +80,8 @@ const passed: Outcome = { passed: true };
 const failed = (error: string): Outcome => ({ passed: false, kind: 'failed', error });
 
 export const unsupportedCategory = (category: string): string => `Unsupported category for testing: ${category}`;
-export const unsupportedPair = (provider: string): string => `Connection test is not supported for provider '${provider}' in this category yet`;
+export const unsupportedPair = (provider: string): string =>
+  `Connection test is not supported for provider '${provider}' in this category yet`;
 export const baseUrlRequired = (provider: string): string => `A base URL is required for provider '${provider}'`;
 
 /** `10000` → `10`, `1500` → `1.5`: the bound in the words of the timed-out text. */
@@ -380,12 +381,17 @@ export class ProviderCallService {
     }
     if (value.length > MAX_PAGE_SIZE) {
       throw Errors.validation([
-        { path: ['modelIds'], type: 'too_long', msg: `List should have at most ${MAX_PAGE_SIZE} items after validation, not ${value.length}` },
+        {
+          path: ['modelIds'],
+          type: 'too_long',
+          msg: `List should have at most ${MAX_PAGE_SIZE} items after validation, not ${value.length}`,
+        },
       ]);
     }
     value.forEach((id, index) => {
       if (typeof id !== 'string') issues.push({ path: ['modelIds', index], type: 'string_type', msg: 'Input should be a valid string' });
-      else if (id.trim() === '') issues.push({ path: ['modelIds', index], type: 'string_too_short', msg: 'String should have at least 1 character' });
+      else if (id.trim() === '')
+        issues.push({ path: ['modelIds', index], type: 'string_too_short', msg: 'String should have at least 1 character' });
     });
     if (issues.length > 0) throw Errors.validation(issues);
     return [...new Set((value as string[]).map((id) => id.trim()))];

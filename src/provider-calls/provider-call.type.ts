@@ -2,7 +2,7 @@ import { Field, Float, ObjectType } from 'type-graphql';
 
 @ObjectType('ConnectionTestResult', { description: 'The outcome of one connection test. Never carries the key.' })
 export class ConnectionTestResult {
-  @Field(() => String, { description: 'The model name tested (testModelConnection), or the stored model\'s modelId (testModels).' })
+  @Field(() => String, { description: "The model name tested (testModelConnection), or the stored model's modelId (testModels)." })
   modelId!: string;
 
   @Field(() => String, { description: '`passed` or `failed`.' })
@@ -17,7 +17,10 @@ export class ConnectionTestResult {
   })
   message!: string;
 
-  @Field(() => String, { nullable: true, description: 'Why it failed (the provider\'s status and message, keys redacted); null when passed.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "Why it failed (the provider's status and message, keys redacted); null when passed.",
+  })
   error!: string | null;
 }
 
@@ -32,6 +35,9 @@ export class ProviderModel {
   @Field(() => String, { nullable: true, description: 'Its category, where the provider says (Xinference, Anthropic); null when unknown.' })
   category!: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'Its abilities in the model registry\'s words, where the provider says; null when unknown.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: "Its abilities in the model registry's words, where the provider says; null when unknown.",
+  })
   abilities!: string[] | null;
 }

@@ -113,7 +113,12 @@ export async function startStandIn(): Promise<StandIn> {
         }
         if (route === '/embeddings' && req.method === 'POST') return send(res, 200, { data: [{ embedding: [0.1, 0.2], index: 0 }] });
         if (route === '/rerank' && req.method === 'POST') {
-          return send(res, 200, { results: [{ index: 0, relevance_score: 0.9 }, { index: 1, relevance_score: 0.1 }] });
+          return send(res, 200, {
+            results: [
+              { index: 0, relevance_score: 0.9 },
+              { index: 1, relevance_score: 0.1 },
+            ],
+          });
         }
         return send(res, 404, { error: { message: 'no such route' } });
       }
@@ -124,7 +129,10 @@ export async function startStandIn(): Promise<StandIn> {
           return send(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
         }
         if (req.headers['anthropic-version'] !== ANTHROPIC_VERSION) {
-          return send(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'anthropic-version header is required' } });
+          return send(res, 400, {
+            type: 'error',
+            error: { type: 'invalid_request_error', message: 'anthropic-version header is required' },
+          });
         }
         if (path === '/anthropic/v1/messages' && req.method === 'POST') {
           return send(res, 200, { id: 'msg_1', type: 'message', content: [{ type: 'text', text: 'Hi' }] });
@@ -139,7 +147,9 @@ export async function startStandIn(): Promise<StandIn> {
       if (path.startsWith('/gemini/v1beta/')) {
         if (url.searchParams.has('key')) return send(res, 400, { error: { message: 'key in the URL' } });
         if (req.headers['x-goog-api-key'] !== GOOD_KEY) {
-          return send(res, 400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } });
+          return send(res, 400, {
+            error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' },
+          });
         }
         const generate = /^\/gemini\/v1beta\/models\/([^/:]+):generateContent$/.exec(path);
         if (generate && req.method === 'POST') {

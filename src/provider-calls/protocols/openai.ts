@@ -45,7 +45,12 @@ export function openAiStyle(prefix: (base: string, path: string) => string): Pro
       const answer = await http.json(target, 'GET', prefix(target.baseUrl, '/models'), bearer(target));
       return dataList(answer, 'model')
         .filter((entry) => typeof entry.id === 'string')
-        .map((entry) => ({ id: entry.id as string, name: typeof entry.name === 'string' ? entry.name : null, category: null, abilities: null }));
+        .map((entry) => ({
+          id: entry.id as string,
+          name: typeof entry.name === 'string' ? entry.name : null,
+          category: null,
+          abilities: null,
+        }));
     },
   };
 }
