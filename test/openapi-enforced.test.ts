@@ -34,6 +34,9 @@ const NOT_SERVED: Record<string, Method[]> = {
   '/api/models/public/categories': ['post', 'put', 'delete', 'patch'],
   '/api/models/public/providers': ['post', 'put', 'delete', 'patch'],
   '/api/models/public/summary': ['post', 'put', 'delete', 'patch'],
+  '/api/models/test-connection': ['patch'],
+  '/api/models/test': ['patch'],
+  '/api/models/providers/{provider}/models': ['get', 'put', 'delete', 'patch'],
 };
 /** Fixed paths serve GET; their other methods reach the model of that id (`/api/models/{model_id}`). */
 const SERVED_ELSEWHERE: Record<string, Method[]> = {
@@ -42,8 +45,10 @@ const SERVED_ELSEWHERE: Record<string, Method[]> = {
   '/api/models/providers': ['put', 'delete'],
   '/api/models/abilities': ['put', 'delete'],
   '/api/models/summary': ['put', 'delete'],
+  '/api/models/test-connection': ['get', 'put', 'delete'],
+  '/api/models/test': ['get', 'put', 'delete'],
 };
-const TAGS = ['models', 'providers', 'aggregates', 'public catalog'];
+const TAGS = ['models', 'providers', 'aggregates', 'public catalog', 'provider calls'];
 
 let srv: RunningServer;
 let doc: Json;
@@ -67,7 +72,7 @@ afterAll(async () => {
   await srv?.stop();
 });
 
-const concrete = (template: string) => template.replace('{model_id}', 'enforced-405');
+const concrete = (template: string) => template.replace('{model_id}', 'enforced-405').replace('{provider}', 'openai');
 
 describe('only served operations', () => {
   test('every operation has a 2xx answer; none declares 405', () => {
@@ -85,7 +90,7 @@ describe('only served operations', () => {
         expect(TAGS).toContain(operation.tags[0]);
       }
     }
-    expect(operations).toBe(19);
+    expect(operations).toBe(22);
     expect(doc.tags.map((tag: Json) => tag.name)).toEqual(TAGS);
     expect(doc.components.responses.MethodNotAllowed).toBeUndefined();
   });
@@ -106,7 +111,7 @@ describe('only served operations', () => {
     for (const method of methods) {
       expect(description).toContain(method.toUpperCase());
       // Before authentication: no token.
-      const res = await request(srv.url, method.toUpperCase(), concrete(path), { body: {} });
+      const res = await request(srv.url, method.toUpperCase(), concrete(path), method === 'get' ? {} : { body: {} });
       expect([method, res.status, res.body]).toEqual([method, 405, { detail: 'Method Not Allowed' }]);
     }
   });

@@ -14,6 +14,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { request, type HttpResult, type RequestOptions } from './helpers/http';
 import { PROJECT_ROOT, startServer, type RunningServer } from './helpers/server';
+import { GOOD_KEY, startStandIn, type StandIn } from './helpers/stand-in-provider';
 import { admin, alice, bob, tokenFor } from './helpers/tokens';
 
 type Json = any;
@@ -438,6 +439,67 @@ describe('every route, every status', () => {
   });
 });
 
+describe('provider calls, against a stand-in provider on 127.0.0.1', () => {
+  let stand: StandIn;
+  beforeAll(async () => {
+    stand = await startStandIn();
+  });
+  afterAll(async () => {
+    await stand?.close();
+  });
+
+  test('POST /api/models/test-connection: 200 (passed and failed), 401, 413, 422', async () => {
+    const route: Route = { method: 'post', path: '/api/models/test-connection' };
+    const base = { model_provider: 'openai', model_name: 'gpt-4o', base_url: `${stand.url}/openai/v1` };
+    const passed = await call(route, route.path, 200, { token: ALICE, body: { ...base, api_key: GOOD_KEY } });
+    expect(passed.body.status).toBe('passed');
+    const failed = await call(route, route.path, 200, { token: ALICE, body: { ...base, api_key: 'sk-wrong-0123456789' } });
+    expect(failed.body.status).toBe('failed');
+    await call(route, route.path, 200, { token: ALICE, body: { ...base, category: 'music' } });
+    await call(route, route.path, 401, { body: base });
+    await call(route, route.path, 413, { token: ALICE, ...oversized() });
+    await call(route, route.path, 422, { token: ALICE, body: { model_provider: 'openai' } });
+    await call(route, route.path, 422, { token: ALICE, rawBody: '' });
+  });
+
+  test('POST /api/models/test: 200, 401, 413, 422', async () => {
+    const route: Route = { method: 'post', path: '/api/models/test' };
+    await call({ method: 'post', path: '/api/models' }, '/api/models', 200, {
+      token: BOB,
+      body: {
+        model_id: 'bob/stand-in',
+        model_provider: 'openai',
+        model_name: 'gpt-4o',
+        api_key: GOOD_KEY,
+        base_url: `${stand.url}/openai/v1`,
+      },
+    });
+    const all = await call(route, route.path, 200, { token: BOB });
+    expect(all.body.map((r: Json) => [r.model_id, r.status])).toContainEqual(['bob/stand-in', 'passed']);
+    await call(route, route.path, 200, { token: BOB, body: { model_ids: ['bob/stand-in', 'nobody/such'] } });
+    await call(route, route.path, 401, { body: {} });
+    await call(route, route.path, 413, { token: BOB, ...oversized() });
+    await call(route, route.path, 422, { token: BOB, body: { model_ids: [1] } });
+  });
+
+  test('POST /api/models/providers/{provider}/models: 200, 400, 401, 413, 422, 502', async () => {
+    const route: Route = { method: 'post', path: '/api/models/providers/{provider}/models' };
+    const url = (provider: string) => `/api/models/providers/${provider}/models`;
+    const listed = await call(route, url('openai'), 200, { token: ALICE, body: { api_key: GOOD_KEY, base_url: `${stand.url}/openai/v1` } });
+    expect(listed.body.count).toBe(listed.body.models.length);
+    await call(route, url('xinference'), 200, { token: ALICE, body: { base_url: `${stand.url}/xinf`, category: 'image' } });
+    await call(route, url('minimax-coding-plan'), 200, { token: ALICE, body: {} });
+    await call(route, url('acme'), 400, { token: ALICE, body: { api_key: GOOD_KEY } });
+    await call(route, url('xinference'), 400, { token: ALICE, body: {} });
+    await call(route, url('openai'), 400, { token: ALICE, body: { api_key: GOOD_KEY, base_url: `${stand.url}/redirect/v1` } });
+    await call(route, url('openai'), 401, { body: {} });
+    await call(route, url('openai'), 413, { token: ALICE, ...oversized() });
+    await call(route, url('openai'), 422, { token: ALICE, body: { api_key: 5 } });
+    await call(route, url('openai'), 502, { token: ALICE, body: { api_key: GOOD_KEY, base_url: `${stand.url}/fail/v1` } });
+    await call(route, url('openai'), 502, { token: ALICE, body: { api_key: 'sk-wrong-0123456789', base_url: `${stand.url}/openai/v1` } });
+  });
+});
+
 describe("the document's field constraints are the server's", () => {
   const CREATE: Route = { method: 'post', path: '/api/models' };
   const UPDATE: Route = { method: 'put', path: '/api/models/{model_id}' };
@@ -556,7 +618,11 @@ describe('rate limiting (a second server with a budget of one request per caller
 
   test('every operation answers 429 once the caller has used its budget', async () => {
     const concrete = (template: string) =>
-      template.replace('/by-id/{model_id}', '/by-id/rate/limited').replace('{model_id}', 'rate-limited');
+      template
+        .replace('/by-id/{model_id}', '/by-id/rate/limited')
+        .replace('{model_id}', 'rate-limited')
+        // A fixed list: no call leaves the gateway.
+        .replace('{provider}', 'minimax-coding-plan');
     let caller = 0;
     for (const [p, item] of Object.entries<Json>(doc.paths)) {
       for (const method of METHODS) {
@@ -572,8 +638,8 @@ describe('rate limiting (a second server with a budget of one request per caller
       }
     }
     // Every served operation: 2 on /api/models, 1 on /register, 3 on each of the two model paths,
-    // 2 of the provider catalog, 4 aggregates and 4 public catalog paths.
-    expect(caller).toBe(19);
+    // 2 of the provider catalog, 4 aggregates, 4 public catalog paths and 3 provider calls.
+    expect(caller).toBe(22);
   });
 });
 

@@ -3,6 +3,7 @@ import { CATEGORIES, CREATE_ONLY_SPECS, REQUIRED_ON_CREATE, UPDATE_SPECS, fieldS
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from '../models/model.limits';
 import { abilitiesPerCategory, modelResponseProperties, notClearable, requestProperties, restKeyOfInput } from './model-schemas';
 import { aggregateOpenApiPaths } from '../aggregates/aggregate.openapi';
+import { providerCallOpenApiPaths } from '../provider-calls/provider-call.openapi';
 import { providerOpenApiPaths } from '../providers/provider.openapi';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
@@ -349,6 +350,7 @@ export const openApiDocument: Document = {
     { name: 'providers', description: 'The provider catalog: fixed data, no token needed' },
     { name: 'aggregates', description: 'Counts over the models the caller may see' },
     { name: 'public catalog', description: 'Shared, active models, without a token (PUBLIC_CATALOG)' },
+    { name: 'provider calls', description: "Calls to model providers on the caller's behalf: connection tests and model lists" },
   ],
   paths: {
     '/api/models': notServed(
@@ -398,6 +400,7 @@ export const openApiDocument: Document = {
     ),
     ...providerOpenApiPaths,
     ...aggregateOpenApiPaths,
+    ...providerCallOpenApiPaths,
   },
   components: {
     schemas,

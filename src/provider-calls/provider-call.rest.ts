@@ -1,7 +1,7 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { bodyIsUndecodable } from '../http/body';
 import type { AuthResult, Caller } from '../lib/auth';
-import { AppError, type FieldIssue } from '../lib/errors';
+import { AppError, Errors, type FieldIssue } from '../lib/errors';
 import { restValidation, toSnake } from '../models/model.rest';
 import type { InputRecord } from '../models/model.validation';
 import type { ConnectionTestResult, ProviderCallService, ProviderModelList } from './provider-call.service';
@@ -119,13 +119,16 @@ export function providerCallRoutes(calls: ProviderCallService): Router {
     }),
   );
 
-  router.post(
-    '/models/providers/:provider/models',
-    authed(async (req, res, caller) => {
-      const provider = String((req.params as Record<string, string>).provider ?? '');
-      res.json(toRestModelList(await calls.fetchModels(caller, provider, jsonObject(req, true))));
-    }),
-  );
+  // Only POST is served; a model id cannot contain `/` on this path, so other methods are no model's: 405.
+  router
+    .route('/models/providers/:provider/models')
+    .post(
+      authed(async (req, res, caller) => {
+        const provider = String((req.params as Record<string, string>).provider ?? '');
+        res.json(toRestModelList(await calls.fetchModels(caller, provider, jsonObject(req, true))));
+      }),
+    )
+    .all((_req, _res, next) => next(Errors.methodNotAllowed(['POST'])));
 
   return router;
 }
