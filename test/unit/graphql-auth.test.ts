@@ -54,6 +54,9 @@ describe('every GraphQL operation declares its authentication', () => {
         'providers',
         'setDefaultModel',
         'setModelActive',
+        'testModelConnection',
+        'testModels',
+        'fetchProviderModels',
         'updateModel',
       ].sort(),
     );

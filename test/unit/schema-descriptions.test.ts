@@ -53,8 +53,11 @@ describe('schema.graphql descriptions', () => {
       'clearDefaultModel',
       'createModel',
       'deleteModel',
+      'fetchProviderModels',
       'setDefaultModel',
       'setModelActive',
+      'testModelConnection',
+      'testModels',
       'updateModel',
     ]);
     expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual([
@@ -66,6 +69,7 @@ describe('schema.graphql descriptions', () => {
       'providers',
     ]);
     expect(mutation.getFields().updateModel.args.map((arg) => arg.name)).toEqual(['modelId', 'input', 'expectedVersion']);
+    expect(mutation.getFields().fetchProviderModels.args.map((arg) => arg.name)).toEqual(['provider', 'apiKey', 'baseUrl', 'category']);
   });
 
   it('reports what is missing', () => {
