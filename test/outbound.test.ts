@@ -208,6 +208,18 @@ describe('bounds on one call', () => {
     expect(Date.now() - started).toBeLessThan(700 + 1000);
   });
 
+  it('a name whose lookup never answers: the same timeout covers the lookup', async () => {
+    const resolve = () => new Promise<{ address: string; family: number }[]>(() => undefined);
+    const { client } = outbound({ timeoutMs: 400 }, { resolve });
+    const started = Date.now();
+    const err = await failure(client.request(get('http://hanging-dns.test/v1/models')));
+    expect({ kind: err.kind, message: err.message }).toEqual({
+      kind: 'timeout',
+      message: 'The call to hanging-dns.test timed out after 400 ms',
+    });
+    expect(Date.now() - started).toBeLessThan(400 + 1000);
+  });
+
   it('a body over the cap, streamed without Content-Length: too_large, counted while streaming', async () => {
     const server = await standIn((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -667,7 +679,7 @@ describe('secrets: redaction and error texts', () => {
     expect(straddle).not.toContain(KEY.slice(0, 10));
   });
 
-  it('no error message ever contains a secret passed in `secrets`, whatever failed and wherever the key was', async () => {
+  it('no error message ever contains a secret passed in secrets, whatever failed and wherever the key was', async () => {
     const slow = await standIn((_req, res) => setTimeout(() => res.end(), 5000).unref());
     const big = await standIn((_req, res) => res.end(Buffer.alloc(2 * 1024 * 1024)));
     const redirecting = await standIn((_req, res) => {
