@@ -64,6 +64,13 @@ function shownHost(url: URL): string {
   return url.host;
 }
 
+/** host[:port] as URL.host writes it (brackets around IPv6, no default port), from the connector's options. */
+function connectHost(opts: buildConnector.Options): string {
+  const host = opts.hostname.includes(':') && !opts.hostname.startsWith('[') ? `[${opts.hostname}]` : opts.hostname;
+  const fallback = opts.protocol === 'https:' ? '443' : '80';
+  return opts.port && String(opts.port) !== fallback ? `${host}:${opts.port}` : host;
+}
+
 function refusedError(host: string, address: string, reason: string): OutboundError {
   return new OutboundError('refused', `Refused to connect to ${host}: ${reason}`, address);
 }
@@ -170,7 +177,7 @@ export function createOutboundClient(
     if (address) {
       const verdict = judge(address, opts.hostname, settings.env, allow);
       if (!verdict.allowed) {
-        callback(refusedError(opts.hostname, address.toString(), verdict.reason), null);
+        callback(refusedError(connectHost(opts), address.toString(), verdict.reason), null);
         return;
       }
     }
@@ -203,11 +210,7 @@ export function createOutboundClient(
     let body = req.body;
     let headers: Record<string, string> = { ...(req.headers ?? {}) };
     for (let hop = 0; ; hop++) {
-      const literal = parseAddress(url.hostname);
-      if (literal) {
-        const verdict = judge(literal, url.hostname, settings.env, allow);
-        if (!verdict.allowed) throw refusedError(shownHost(url), literal.toString(), verdict.reason);
-      }
+      // Every hop connects through the agent: its connector and lookup judge the address.
       const res = await request(url, { method, headers, body, dispatcher: agent, signal });
       const location = res.headers.location;
       if (REDIRECT_STATUSES.has(res.statusCode) && location !== undefined) {
