@@ -736,5 +736,9 @@ describe('metrics', () => {
     expect(text).not.toContain('127.0.0.1');
     expect(text).not.toContain('evil');
     expect(events).toEqual(['openai:ok', 'openai:refused', 'other:refused']);
+    // A second client on the same registry (a gateway rebuilt in one process) counts into the same series.
+    const again = outbound({ env: 'production' }, { registry });
+    await failure(again.client.request(get(`${server.origin}/`, { provider: 'openai' })));
+    expect(await registry.metrics()).toContain('outbound_requests_total{provider="openai",outcome="refused"} 2');
   });
 });

@@ -161,6 +161,20 @@ function withoutCredentials(headers: Record<string, string>, secrets: readonly s
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+const COUNTER_NAME = 'outbound_requests_total';
+
+/** One counter per registry: a second client on the same registry (a restart in tests) shares it. */
+function outboundCounter(registry: Registry): Counter<'provider' | 'outcome'> {
+  const existing = registry.getSingleMetric(COUNTER_NAME);
+  if (existing) return existing as Counter<'provider' | 'outcome'>;
+  return new Counter({
+    name: COUNTER_NAME,
+    help: 'Calls to providers through the outbound guard, by provider id and outcome (ok, refused, timeout, too_large, network, redirect, bad_url)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  });
+}
+
 export function createOutboundClient(
   settings: OutboundSettings,
   logger: Logger,
@@ -185,14 +199,7 @@ export function createOutboundClient(
   };
   const agent = new Agent({ connect, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 64 });
 
-  const counter = options.registry
-    ? new Counter({
-        name: 'outbound_requests_total',
-        help: 'Calls to providers through the outbound guard, by provider id and outcome (ok, refused, timeout, too_large, network, redirect, bad_url)',
-        labelNames: ['provider', 'outcome'] as const,
-        registers: [options.registry],
-      })
-    : undefined;
+  const counter = options.registry ? outboundCounter(options.registry) : undefined;
   const providers = new Set<string>();
   const providerLabel = (provider: string | undefined): string => {
     if (!provider) return 'none';
