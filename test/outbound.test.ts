@@ -373,6 +373,26 @@ describe('production: loopback and private ranges refused unless OUTBOUND_ALLOW 
       'http://[::ffff:127.0.0.1]:PORT/',
       '::ffff:7f00:1 (127.0.0.1) is a loopback address; set OUTBOUND_ALLOW=127.0.0.1 (or a CIDR) to allow it',
     ],
+    [
+      'loopback percent-encoded',
+      'http://%31%32%37.0.0.1:PORT/',
+      '127.0.0.1 is a loopback address; set OUTBOUND_ALLOW=127.0.0.1 (or a CIDR) to allow it',
+    ],
+    [
+      'loopback in full-width digits',
+      'http://\uff11\uff12\uff17.0.0.1:PORT/',
+      '127.0.0.1 is a loopback address; set OUTBOUND_ALLOW=127.0.0.1 (or a CIDR) to allow it',
+    ],
+    [
+      'loopback with a trailing dot',
+      'http://127.0.0.1.:PORT/',
+      '127.0.0.1 is a loopback address; set OUTBOUND_ALLOW=127.0.0.1 (or a CIDR) to allow it',
+    ],
+    [
+      'loopback through SIIT (::ffff:0:0:0/96)',
+      'http://[::ffff:0:7f00:1]:PORT/',
+      '::ffff:0:7f00:1 (127.0.0.1) is a loopback address; set OUTBOUND_ALLOW=127.0.0.1 (or a CIDR) to allow it',
+    ],
     ['10/8', 'http://10.1.2.3/', '10.1.2.3 is a private address; set OUTBOUND_ALLOW=10.1.2.3 (or a CIDR) to allow it'],
     ['172.16/12', 'http://172.31.255.1/', '172.31.255.1 is a private address; set OUTBOUND_ALLOW=172.31.255.1 (or a CIDR) to allow it'],
     [
