@@ -314,7 +314,8 @@ export function createOutboundClient(
         const error = toOutboundError(err, req, timedOut);
         outcome = error.kind;
         if (error.kind === 'refused') {
-          logger.warn({ host: normalizeHost(hostOf(req.url)), address: error.address, reason: error.message }, 'outbound call refused');
+          const host = redactSecrets(normalizeHost(hostOf(req.url)), req.secrets ?? []);
+          logger.warn({ host, address: error.address, reason: error.message }, 'outbound call refused');
         }
         throw error;
       } finally {
