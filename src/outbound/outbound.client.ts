@@ -77,8 +77,8 @@ function refusedError(host: string, address: string, reason: string): OutboundEr
 
 /**
  * The lookup every socket of the agent uses: resolves the name, judges every address it has, and
- * hands the socket only addresses that passed. One refused address refuses the name: an answer
- * mixing a public address with a metadata one is an attack, not a configuration.
+ * hands the socket exactly the addresses it judged. One refused address refuses the name: an
+ * answer mixing a public address with a metadata one is an attack, not a configuration.
  */
 function guardedLookup(env: string, allow: AllowList, resolve: Resolver) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
