@@ -64,14 +64,21 @@ function shownHost(url: URL): string {
   return url.host;
 }
 
+/** host[:port] as URL.host writes it (brackets around IPv6, no default port), from the connector's options. */
+function connectHost(opts: buildConnector.Options): string {
+  const host = opts.hostname.includes(':') && !opts.hostname.startsWith('[') ? `[${opts.hostname}]` : opts.hostname;
+  const fallback = opts.protocol === 'https:' ? '443' : '80';
+  return opts.port && String(opts.port) !== fallback ? `${host}:${opts.port}` : host;
+}
+
 function refusedError(host: string, address: string, reason: string): OutboundError {
   return new OutboundError('refused', `Refused to connect to ${host}: ${reason}`, address);
 }
 
 /**
  * The lookup every socket of the agent uses: resolves the name, judges every address it has, and
- * hands the socket only addresses that passed. One refused address refuses the name: an answer
- * mixing a public address with a metadata one is an attack, not a configuration.
+ * hands the socket exactly the addresses it judged. One refused address refuses the name: an
+ * answer mixing a public address with a metadata one is an attack, not a configuration.
  */
 function guardedLookup(env: string, allow: AllowList, resolve: Resolver) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
@@ -154,6 +161,20 @@ function withoutCredentials(headers: Record<string, string>, secrets: readonly s
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+const COUNTER_NAME = 'outbound_requests_total';
+
+/** One counter per registry: a second client on the same registry (a restart in tests) shares it. */
+function outboundCounter(registry: Registry): Counter<'provider' | 'outcome'> {
+  const existing = registry.getSingleMetric(COUNTER_NAME);
+  if (existing) return existing as Counter<'provider' | 'outcome'>;
+  return new Counter({
+    name: COUNTER_NAME,
+    help: 'Calls to providers through the outbound guard, by provider id and outcome (ok, refused, timeout, too_large, network, redirect, bad_url)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  });
+}
+
 export function createOutboundClient(
   settings: OutboundSettings,
   logger: Logger,
@@ -170,7 +191,7 @@ export function createOutboundClient(
     if (address) {
       const verdict = judge(address, opts.hostname, settings.env, allow);
       if (!verdict.allowed) {
-        callback(refusedError(opts.hostname, address.toString(), verdict.reason), null);
+        callback(refusedError(connectHost(opts), address.toString(), verdict.reason), null);
         return;
       }
     }
@@ -178,14 +199,7 @@ export function createOutboundClient(
   };
   const agent = new Agent({ connect, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 64 });
 
-  const counter = options.registry
-    ? new Counter({
-        name: 'outbound_requests_total',
-        help: 'Calls to providers through the outbound guard, by provider id and outcome (ok, refused, timeout, too_large, network, redirect, bad_url)',
-        labelNames: ['provider', 'outcome'] as const,
-        registers: [options.registry],
-      })
-    : undefined;
+  const counter = options.registry ? outboundCounter(options.registry) : undefined;
   const providers = new Set<string>();
   const providerLabel = (provider: string | undefined): string => {
     if (!provider) return 'none';
@@ -203,11 +217,7 @@ export function createOutboundClient(
     let body = req.body;
     let headers: Record<string, string> = { ...(req.headers ?? {}) };
     for (let hop = 0; ; hop++) {
-      const literal = parseAddress(url.hostname);
-      if (literal) {
-        const verdict = judge(literal, url.hostname, settings.env, allow);
-        if (!verdict.allowed) throw refusedError(shownHost(url), literal.toString(), verdict.reason);
-      }
+      // Every hop connects through the agent: its connector and lookup judge the address.
       const res = await request(url, { method, headers, body, dispatcher: agent, signal });
       const location = res.headers.location;
       if (REDIRECT_STATUSES.has(res.statusCode) && location !== undefined) {
@@ -304,7 +314,8 @@ export function createOutboundClient(
         const error = toOutboundError(err, req, timedOut);
         outcome = error.kind;
         if (error.kind === 'refused') {
-          logger.warn({ host: normalizeHost(hostOf(req.url)), address: error.address, reason: error.message }, 'outbound call refused');
+          const host = redactSecrets(normalizeHost(hostOf(req.url)), req.secrets ?? []);
+          logger.warn({ host, address: error.address, reason: error.message }, 'outbound call refused');
         }
         throw error;
       } finally {
