@@ -685,4 +685,28 @@ describe('PROVIDER_CALLS_PER_MINUTE: the per-caller budget of outbound operation
     const dave = tokenFor('dave');
     expect((await testConnection(body, dave, limited.url)).body.status).toBe('passed');
   });
+
+  test('/test over more models than a whole budget: the first ones are tested, the rest reported untested; then 429', async () => {
+    const erin = tokenFor('erin');
+    for (const n of [1, 2, 3]) {
+      await createModel(
+        limited,
+        { model_id: `erin/${n}`, model_provider: 'openai', model_name: 'gpt-4o', api_key: GOOD_KEY, base_url: openaiBase() },
+        { token: erin },
+      );
+    }
+    const res = await post('/api/models/test', {}, erin, limited.url);
+    expect(res.status).toBe(200);
+    expect(res.body.map((r: any) => [r.model_id, r.status])).toEqual([
+      ['erin/1', 'passed'],
+      ['erin/2', 'passed'],
+      ['erin/3', 'failed'],
+    ]);
+    expect(res.body[2].error).toBe(
+      'Not tested: more models than PROVIDER_CALLS_PER_MINUTE (2) allows in one request; test the rest with model_ids in a minute.',
+    );
+    const again = await post('/api/models/test', { model_ids: ['erin/3'] }, erin, limited.url);
+    expect([again.status, again.body]).toEqual([429, { detail: 'Too Many Requests' }]);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
 });

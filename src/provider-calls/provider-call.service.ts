@@ -57,6 +57,8 @@ export interface ProviderModelList {
 export interface ProviderCallSettings {
   /** PROVIDER_TIMEOUT_MS: the bound of one provider call; quoted in the timed-out text. */
   timeoutMs: number;
+  /** PROVIDER_CALLS_PER_MINUTE (0: no budget): the most one request may spend. */
+  callsPerMinute: number;
 }
 
 /** What one test checks, from a form's body or a stored model. */
@@ -82,6 +84,8 @@ const failed = (error: string): Outcome => ({ passed: false, kind: 'failed', err
 export const unsupportedCategory = (category: string): string => `Unsupported category for testing: ${category}`;
 export const unsupportedPair = (provider: string): string =>
   `Connection test is not supported for provider '${provider}' in this category yet`;
+export const overBudgetText = (perMinute: number): string =>
+  `Not tested: more models than PROVIDER_CALLS_PER_MINUTE (${perMinute}) allows in one request; test the rest with model_ids in a minute.`;
 export const baseUrlRequired = (provider: string): string => `A base URL is required for provider '${provider}'`;
 
 /** `10000` → `10`, `1500` → `1.5`: the bound in the words of the timed-out text. */
@@ -196,8 +200,16 @@ export class ProviderCallService {
         plan: stored.keyBroken ? { outcome: failed('The stored API key could not be decrypted; save the key again.') } : this.plan(spec),
       });
     }
-    // One budget unit per model that calls out, taken before any call: all or none.
-    const calls = planned.filter((entry) => 'call' in entry.plan).length;
+    // One budget unit per model that calls out, taken before any call: all or none. A request
+    // for more than a whole minute's budget could never pass, so it takes the whole budget and
+    // the models past it are reported untested (the caller tests them by model_ids later).
+    const perMinute = this.settings.callsPerMinute;
+    let calls = 0;
+    for (const entry of planned) {
+      if (!('call' in entry.plan)) continue;
+      if (perMinute > 0 && calls >= perMinute) entry.plan = { outcome: failed(overBudgetText(perMinute)) };
+      else calls++;
+    }
     if (calls > 0) this.budget.take(caller.sub, calls);
 
     const results: ConnectionTestResult[] = new Array(planned.length);
