@@ -301,6 +301,14 @@ describe('test-connection: failures', () => {
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(elapsed).toBeLessThan(SLOW_MS - 1000);
     expect(res.body.response_time).toBeLessThan(SLOW_MS / 1000 - 1);
+    const g = await graphql(TEST_CONNECTION, {
+      input: { modelProvider: 'openai', modelName: 'slow-model', apiKey: GOOD_KEY, baseUrl: openaiBase() },
+    });
+    expect(g.body.data.testModelConnection).toMatchObject({
+      status: 'failed',
+      message: 'Connection timed out',
+      error: 'Connection timed out after 1 seconds. Please check your network connection and provider status.',
+    });
   });
 
   test('a redirect to the metadata address: refused, failed, saying which address and how to allow it', async () => {
@@ -638,6 +646,9 @@ describe('production: loopback targets are refused unless OUTBOUND_ALLOW lists t
     const listed = await post('/api/models/providers/openai/models', { api_key: GOOD_KEY, base_url: openaiBase() }, ALICE, prod.url);
     expect(listed.status).toBe(400);
     expect(listed.body.detail).toMatch(/^Failed to fetch models from openai: .*127\.0\.0\.1.*OUTBOUND_ALLOW/);
+    const g = await graphql(FETCH_MODELS, { provider: 'openai', apiKey: GOOD_KEY, baseUrl: openaiBase() }, ALICE, prod.url);
+    expect(g.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(g.body.errors![0].message).toBe(listed.body.detail);
     expect(stand.received.length).toBe(before);
     expect(prod.logs()).not.toContain(GOOD_KEY);
   });
@@ -708,5 +719,6 @@ describe('PROVIDER_CALLS_PER_MINUTE: the per-caller budget of outbound operation
     const again = await post('/api/models/test', { model_ids: ['erin/3'] }, erin, limited.url);
     expect([again.status, again.body]).toEqual([429, { detail: 'Too Many Requests' }]);
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.logs()).not.toContain(GOOD_KEY);
   });
 });
