@@ -300,7 +300,7 @@ export class ProviderCallService {
     if (!(TESTABLE as readonly string[]).includes(spec.category)) return { outcome: failed(unsupportedCategory(spec.category)) };
     const provider = findProvider(spec.provider);
     if (!provider || !(provider.categories as readonly string[]).includes(spec.category)) {
-      return { outcome: failed(unsupportedPair(spec.provider)) };
+      return { outcome: failed(unsupportedPair(provider?.id ?? spec.provider)) };
     }
     const baseUrl = effectiveBaseUrl(provider, spec.baseUrl);
     if (baseUrl === null) return { outcome: failed(baseUrlRequired(provider.id)) };
