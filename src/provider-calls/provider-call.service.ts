@@ -32,6 +32,8 @@ export const TIMED_OUT_MESSAGE = 'Connection timed out';
 export const MODEL_TEST_PASSED = 'Model test successful';
 export const MODEL_TEST_FAILED = 'Model test failed';
 
+const OPERATIONS_METRIC = 'provider_operations_total';
+
 /** Categories a connection test knows how to check; music and sound_effect have no test yet. */
 const TESTABLE = ['llm', 'embedding', 'rerank', 'image', 'speech', 'video'] as const;
 
@@ -136,12 +138,16 @@ export class ProviderCallService {
   ) {
     this.http = providerHttp(client);
     // The guard counts each HTTP request (outbound_requests_total); this counts what they were for.
-    this.operations = new Counter({
-      name: 'provider_operations_total',
-      help: 'Connection tests and model lists by provider (catalog id) and outcome (passed, failed, timeout)',
-      labelNames: ['provider', 'operation', 'outcome'] as const,
-      registers: [metrics.registry],
-    });
+    // One counter per registry: a second gateway on the same metrics (tests, a rebuilt app) shares it.
+    const existing = metrics.registry.getSingleMetric(OPERATIONS_METRIC) as Counter<'provider' | 'operation' | 'outcome'> | undefined;
+    this.operations =
+      existing ??
+      new Counter({
+        name: OPERATIONS_METRIC,
+        help: 'Connection tests and model lists by provider (catalog id) and outcome (passed, failed, timeout)',
+        labelNames: ['provider', 'operation', 'outcome'] as const,
+        registers: [metrics.registry],
+      });
   }
 
   /** `POST /api/models/test-connection`, `testModelConnection`: always a result for a well-formed body. */
