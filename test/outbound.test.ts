@@ -192,7 +192,8 @@ describe('bounds on one call', () => {
       message: `The call to 127.0.0.1:${server.port} timed out after 600 ms`,
     });
     expect(elapsed).toBeGreaterThanOrEqual(550);
-    expect(elapsed).toBeLessThan(600 + 1000);
+    // Far below the server's 10 s: the bound is the timeout, with room for a loaded CI machine.
+    expect(elapsed).toBeLessThan(600 + 4000);
   });
 
   it('a body that trickles in: the same timeout covers the body, not only the headers', async () => {
@@ -205,7 +206,7 @@ describe('bounds on one call', () => {
     const started = Date.now();
     const err = await failure(client.request(get(`${server.origin}/trickle`)));
     expect(err.kind).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(700 + 1000);
+    expect(Date.now() - started).toBeLessThan(700 + 4000);
   });
 
   it('a name whose lookup never answers: the same timeout covers the lookup', async () => {
@@ -217,7 +218,7 @@ describe('bounds on one call', () => {
       kind: 'timeout',
       message: 'The call to hanging-dns.test timed out after 400 ms',
     });
-    expect(Date.now() - started).toBeLessThan(400 + 1000);
+    expect(Date.now() - started).toBeLessThan(400 + 4000);
   });
 
   it('a body over the cap, streamed without Content-Length: too_large, counted while streaming', async () => {
