@@ -30,6 +30,7 @@ import { bindGraphQLContext, graphqlObservabilityPlugin, mounted, requestLogger 
 import { ModelRepository } from './models/model.repository';
 import { frontDoorRoutes } from './http/front-door';
 import { landingPagePlugin } from './http/sandbox';
+import { DefaultModelGuards } from './defaults/default-model.guards';
 import { DefaultModelRepository } from './defaults/default-model.repository';
 import { defaultModelRoutes } from './defaults/default-model.rest';
 import { DefaultModelService } from './defaults/default-model.service';
@@ -53,9 +54,10 @@ export async function createGateway(
   metrics: Metrics = createMetrics(),
 ): Promise<Gateway> {
   const repository = new ModelRepository(database);
-  const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger);
+  const defaultsRepository = new DefaultModelRepository(database);
+  const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger, new DefaultModelGuards(defaultsRepository));
   const aggregates = new ModelAggregates(repository);
-  const defaults = new DefaultModelService(new DefaultModelRepository(database.db), models);
+  const defaults = new DefaultModelService(defaultsRepository, models);
   let draining = false;
   const app = express();
   app.disable('x-powered-by');

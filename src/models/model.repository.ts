@@ -5,10 +5,12 @@ import {
   decodeRow,
   distinctAbilities,
   postgresDialect,
+  removeOthersDefaults,
   selectWhere,
   sqliteDialect,
   versionedUpdate,
   type Statement,
+  type WriteGuards,
 } from './model.statements';
 import type { ModelRow } from './model.view';
 
@@ -125,8 +127,19 @@ export class ModelRepository {
    * Sets `changes`, `version + 1` and `updatedAt` on `row` if it is still at the version read, in
    * one statement. The new row, or null when another write came first (or the row is gone).
    */
-  updateIfVersion(row: Pick<ModelRow, 'id' | 'version'>, changes: RowChanges, updatedAt: Date): Promise<ModelRow | null> {
-    return this.one(versionedUpdate(this.dialect, changes, updatedAt, [[{ id: row.id }], atVersion(row.version)]));
+  updateIfVersion(
+    row: Pick<ModelRow, 'id' | 'version'>,
+    changes: RowChanges,
+    updatedAt: Date,
+    guards?: WriteGuards,
+  ): Promise<ModelRow | null> {
+    const update = versionedUpdate(this.dialect, changes, updatedAt, [[{ id: row.id }], atVersion(row.version)], undefined, guards);
+    if (changes.isShared !== false) return this.one(update);
+    // Un-sharing: the other users' defaults of the model go in the same transaction.
+    return this.database.whenUnlocked(async () => {
+      const [rows] = await this.database.prepared.transaction([update, removeOthersDefaults(this.dialect, row.id)]);
+      return rows?.[0] ? decodeRow(this.dialect, rows[0]) : null;
+    });
   }
 
   /**
@@ -138,9 +151,15 @@ export class ModelRepository {
     return this.one(versionedUpdate(this.dialect, changes, updatedAt, [[{ modelId }], ...conditions], changes));
   }
 
-  /** False when the row was already gone. */
-  async delete(id: number): Promise<boolean> {
-    const { count } = await this.database.whenUnlocked(() => this.database.db.model.deleteMany({ where: { id } }));
+  /**
+   * Deletes the model unless it is `userId`'s default, in one statement (so a default set
+   * meanwhile is seen); every other default of it goes with it (ON DELETE CASCADE). False when
+   * nothing was deleted: the row was gone, or it is that user's default.
+   */
+  async deleteUnlessDefaultOf(id: number, userId: string): Promise<boolean> {
+    const { count } = await this.database.whenUnlocked(() =>
+      this.database.db.model.deleteMany({ where: { id, defaults: { none: { userId } } } }),
+    );
     return count > 0;
   }
 
