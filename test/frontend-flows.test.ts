@@ -636,6 +636,67 @@ describe('category or abilities change that would break a default: 409', () => {
   });
 });
 
+describe('a default set while the model changes: never both', () => {
+  it('setting visual while vision is dropped: either the default or the change is refused, never a default that does not fit', async () => {
+    const model = await submitCreate(
+      carol,
+      createForm({
+        model_id: generatedId('race-vision', 'openai', 'carol'),
+        category: 'llm',
+        model_provider: 'openai',
+        model_name: 'v',
+        abilities: ['chat'],
+        default_config_types: [],
+      }),
+    );
+    for (let round = 0; round < 12; round++) {
+      expect((await send(carol, 'PUT', detailPath(model.model_id), { abilities: ['chat', 'vision'] })).status).toBe(200);
+      // Several sets around the one change, so that some of them straddle it.
+      const answers = await Promise.all([
+        ...Array.from({ length: 3 }, () => send(carol, 'POST', '/api/models/user-default', { config_type: 'visual', model_id: model.id })),
+        send(carol, 'PUT', detailPath(model.model_id), { abilities: ['chat'] }),
+        ...Array.from({ length: 3 }, () => send(carol, 'POST', '/api/models/user-default', { config_type: 'visual', model_id: model.id })),
+      ]);
+      const change = answers[3]!;
+      const sets = answers.filter((_, i) => i !== 3);
+      for (const set of sets) expect([200, 400]).toContain(set.status);
+      expect([200, 409]).toContain(change.status);
+      const hasVision = String(storedModel(model.model_id)!.abilities).includes('"vision"');
+      const visual = defaultsOf('carol').filter((row) => row.config_type === 'visual' && row.model_id === model.id);
+      // A stored visual default means the model kept vision (the change was refused).
+      if (visual.length > 0) expect({ hasVision, change: change.status }).toEqual({ hasVision: true, change: 409 });
+      // The change went through: no set left a visual default (one before it would have stopped it; one during or after it gives way).
+      if (change.status === 200) expect(visual).toEqual([]);
+      await send(carol, 'DELETE', '/api/models/user-default/visual');
+    }
+  });
+
+  it('another user setting a default while the owner un-shares: no default left on a model they no longer see', async () => {
+    const model = await submitCreate(
+      root,
+      createForm({
+        model_id: generatedId('race-share', 'openai', 'root'),
+        category: 'llm',
+        model_provider: 'openai',
+        model_name: 's',
+        abilities: ['chat'],
+        default_config_types: [],
+        share_with_users: true,
+      }),
+    );
+    for (let round = 0; round < 12; round++) {
+      if (round > 0) expect((await send(root, 'PUT', detailPath(model.model_id), { share_with_users: true })).status).toBe(200);
+      const [set, unshare] = await Promise.all([
+        send(bob, 'POST', '/api/models/user-default', { config_type: 'compact', model_id: model.id }),
+        send(root, 'PUT', detailPath(model.model_id), { share_with_users: false }),
+      ]);
+      expect([200, 404]).toContain(set.status);
+      expect(unshare.status).toBe(200);
+      expect(defaultsOf('bob').filter((row) => row.model_id === model.id)).toEqual([]);
+    }
+  });
+});
+
 describe('organisation defaults, as the page shows them', () => {
   it('a user with none sees the admin’s shared default, marked inherited, with the model as they see it', async () => {
     const model = await submitCreate(

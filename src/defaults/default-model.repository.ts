@@ -109,6 +109,11 @@ export class DefaultModelRepository {
     return count > 0;
   }
 
+  /** Deletes the user's default of the type if it (still) points at this model. */
+  async deleteOwnIfPointsAt(userId: string, configType: string, modelDbId: number): Promise<void> {
+    await this.run((db) => db.defaultModel.deleteMany({ where: { userId, configType, modelId: modelDbId } }));
+  }
+
   /** The user's defaults pointing at any of these models (one statement for a whole page of models). */
   ownTypesForModels(userId: string, modelDbIds: readonly number[]): Promise<{ modelId: number; configType: string }[]> {
     if (modelDbIds.length === 0) return Promise.resolve([]);

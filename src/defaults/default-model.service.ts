@@ -106,16 +106,28 @@ export class DefaultModelService {
     if (!model) throw Errors.notFound();
     if (!fits(type, model.category, model.abilities)) throw DefaultErrors.incompatible(type, model.category);
 
+    let row: DefaultRow;
     try {
       // The token's role now is what makes this an organisation default later (see docs/defaults.md).
-      const row = await this.repo.upsert({ userId: caller.sub, configType: type, modelDbId: model.id, setByAdmin: caller.isAdmin });
-      // The model as checked: an inactive one may be chosen, and the answer shows what was chosen.
-      return { ...entryOf(row), inherited: false, model };
+      row = await this.repo.upsert({ userId: caller.sub, configType: type, modelDbId: model.id, setByAdmin: caller.isAdmin });
     } catch (err) {
       // The model was deleted between the check and the write.
       if (isForeignKeyViolation(err)) throw Errors.notFound();
       throw err;
     }
+    // A change to the model that committed between the check and the write (un-shared away from
+    // the caller, a category or abilities change) did not see this default in its own guard, so
+    // it is the set that gives way: the model is read again and the default taken back if it no
+    // longer holds, with the answer the check would have given.
+    const found = await this.models.find(caller, model.modelId);
+    const after = found?.id === model.id ? found : null;
+    if (!after || !fits(type, after.category, after.abilities)) {
+      await this.repo.deleteOwnIfPointsAt(caller.sub, type, model.id);
+      if (!after) throw Errors.notFound();
+      throw DefaultErrors.incompatible(type, after.category);
+    }
+    // The model as checked: an inactive one may be chosen, and the answer shows what was chosen.
+    return { ...entryOf(row), inherited: false, model };
   }
 
   /**

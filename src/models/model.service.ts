@@ -59,6 +59,8 @@ type FreeChanges = Partial<Pick<ModelRow, FreeField>>;
 interface Decision {
   changes: RowChanges;
   guards?: WriteGuards;
+  /** Throws the 409 of the guard that refused the write, if one still does. */
+  explain?: () => Promise<void>;
 }
 
 /**
@@ -255,11 +257,14 @@ export class ModelService {
       const updatedAt = new Date();
       const updated = await this.models.updateIfVersion(row, decision.changes, updatedAt, decision.guards);
       if (updated) return toView(caller, updated);
-      if (expectedVersion !== null) {
-        const current = await this.visibleRow(caller, modelId);
-        // A default set since the check, not a newer version, may have stopped a guarded write:
-        // then the next round decides again (and answers the guard's 409).
-        if (!decision.guards || current?.version !== row.version) throw Errors.preconditionFailed(current?.version);
+      // Refused: a newer version, the row gone, or (guarded writes) a default in the way.
+      const current = decision.explain || expectedVersion !== null ? await this.visibleRow(caller, modelId) : null;
+      if (decision.explain && current?.version === row.version) {
+        // Still the row that was decided on: a default stopped the write. The 409 names it; if
+        // that default has gone again meanwhile, the next round writes.
+        await decision.explain();
+      } else if (expectedVersion !== null) {
+        throw Errors.preconditionFailed(current?.version);
       }
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new AppError('CONFLICT', MESSAGES.tooManyWriters);
@@ -302,23 +307,25 @@ export class ModelService {
       changes.apiKeyEncrypted = this.box.seal(patch.apiKey, row.modelId);
     }
 
-    // Users' defaults (409), after the shared lock and before the sharing 403 (the contract's order).
-    // Only a patch that touches these fields pays the extra read.
+    // Users' defaults (409). The guarded UPDATE itself finds out whether a default is in the way
+    // (no read beforehand); `explain` reads the defaults only when it was refused, to answer the
+    // 409. The contract puts these 409s before the sharing 403, so that one case asks first.
     const guards: WriteGuards = {};
-    if (changes.isShared === false) {
-      await this.guards.checkUnshare(row.ownerId, row.id);
-      guards.noOwnerDefault = true;
-    }
-    if (changes.category !== undefined || changes.abilities !== undefined) {
-      await this.guards.checkCategoryChange(row.id, category, abilities);
-      guards.noDefaultOfTypes = typesUnfitFor(category, abilities);
-    }
+    if (changes.isShared === false) guards.noOwnerDefault = true;
+    if (changes.category !== undefined || changes.abilities !== undefined) guards.noDefaultOfTypes = typesUnfitFor(category, abilities);
+    const explain = async () => {
+      if (guards.noOwnerDefault) await this.guards.checkUnshare(row.ownerId, row.id);
+      if (guards.noDefaultOfTypes) await this.guards.checkCategoryChange(row.id, category, abilities);
+    };
 
     // Turning sharing on is the privileged act; re-sending `true` for a shared model is not.
-    if (patch.shareWithUsers === true && !row.isShared && !this.mayShare(caller, row)) throw Errors.sharingNotAllowed();
+    if (patch.shareWithUsers === true && !row.isShared && !this.mayShare(caller, row)) {
+      await explain();
+      throw Errors.sharingNotAllowed();
+    }
 
     if (Object.keys(changes).length === 0) return null;
-    return { changes, ...(guards.noOwnerDefault || guards.noDefaultOfTypes ? { guards } : {}) };
+    return guards.noOwnerDefault || guards.noDefaultOfTypes ? { changes, guards, explain } : { changes };
   }
 
   private mayShare(caller: Caller, row: ModelRow): boolean {
