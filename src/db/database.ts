@@ -255,7 +255,11 @@ function sqlitePrepared(connection: () => SqlitePreparer | undefined, observe?: 
 function postgresPrepared(pool: pg.Pool, observe?: QueryObserver): PreparedStatements {
   let counter = 0;
   const names = lru<string>(STATEMENT_CACHE_SIZE);
-  const named = (sql: string, values: readonly unknown[]) => ({ name: names.get(sql, () => `mg_${++counter}`), text: sql, values: values as unknown[] });
+  const named = (sql: string, values: readonly unknown[]) => ({
+    name: names.get(sql, () => `mg_${++counter}`),
+    text: sql,
+    values: values as unknown[],
+  });
   /** As pool.query() does, but `work` may run several statements on the one connection. */
   async function withClient<T>(sql: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -287,7 +291,8 @@ function postgresPrepared(pool: pg.Pool, observe?: QueryObserver): PreparedState
       withClient(statements.map((statement) => statement.sql).join('; '), async (client) => {
         await client.query('BEGIN');
         const results: Record<string, unknown>[][] = [];
-        for (const statement of statements) results.push((await client.query(named(statement.sql, statement.values))).rows as Record<string, unknown>[]);
+        for (const statement of statements)
+          results.push((await client.query(named(statement.sql, statement.values))).rows as Record<string, unknown>[]);
         // A failed statement leaves the connection to be discarded (above): PostgreSQL rolls back
         // the open transaction when the connection closes.
         await client.query('COMMIT');

@@ -1,11 +1,14 @@
-import { type Database, Prisma, isUniqueViolation } from '../db/database';
+import type { Database } from '../db/database';
+import { type Dialect, dialectFor } from '../models/model.statements';
+import { decodeDefaultRow, upsertIfModelAt, type DefaultToWrite } from './default-model.statements';
 import type { ModelRow } from '../models/model.view';
 
 /**
  * Storage of the users' default models (table user_default_models). Every call goes through the
  * database's `whenUnlocked`, as the model repository's do: on SQLite a statement that meets
  * another process's write lock is retried asynchronously (the connection does not busy-wait),
- * instead of failing at once. The writes that guard a model change (un-share clean-up, the
+ * instead of failing at once. Setting a default is a statement of its own (default-model.statements.ts);
+ * the writes that guard a model change (un-share clean-up, the
  * conditions on the model's update and delete) are the model repository's own statements.
  */
 
@@ -26,28 +29,15 @@ export interface DefaultWithModel extends DefaultRow {
   model: ModelRow;
 }
 
-export interface DefaultToSet {
-  userId: string;
-  configType: string;
-  modelDbId: number;
-  setByAdmin: boolean;
-}
-
 /** The largest value of an `Int` column (PostgreSQL int4): larger ids cannot exist. */
 export const MAX_DB_ID = 2_147_483_647;
 
-/**
- * Two sets of one user's type racing: with no row yet both may try to insert; the unique index
- * lets one win and the other finds the row on its next attempt and replaces it.
- */
-const UPSERT_ATTEMPTS = 5;
-
-export function isForeignKeyViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2003';
-}
-
 export class DefaultModelRepository {
-  constructor(private readonly database: Database) {}
+  private readonly dialect: Dialect;
+
+  constructor(private readonly database: Database) {
+    this.dialect = dialectFor(database.provider, database.schema);
+  }
 
   /** Prisma's client, each call waiting (asynchronously) while another process holds SQLite's write lock. */
   private run<T>(operation: (db: Database['db']) => Promise<T>): Promise<T> {
@@ -77,41 +67,21 @@ export class DefaultModelRepository {
     );
   }
 
-  /** Sets or replaces the user's default of the type; exactly one row per user and type, whatever races it. */
-  async upsert(value: DefaultToSet): Promise<DefaultRow> {
-    for (let attempt = 1; ; attempt++) {
-      const now = new Date();
-      try {
-        return await this.run((db) =>
-          db.defaultModel.upsert({
-            where: { userId_configType: { userId: value.userId, configType: value.configType } },
-            create: {
-              userId: value.userId,
-              configType: value.configType,
-              modelId: value.modelDbId,
-              setByAdmin: value.setByAdmin,
-              createdAt: now,
-              updatedAt: now,
-            },
-            update: { modelId: value.modelDbId, setByAdmin: value.setByAdmin, updatedAt: now },
-          }),
-        );
-      } catch (err) {
-        if (isUniqueViolation(err) && attempt < UPSERT_ATTEMPTS) continue;
-        throw err;
-      }
-    }
+  /**
+   * Sets or replaces the user's default of the type, if the model is still at the version the
+   * caller's checks read; null when it is not (changed or gone since). Exactly one row per user
+   * and type, whatever races it.
+   */
+  async upsertIfModelAt(value: DefaultToWrite): Promise<DefaultRow | null> {
+    const statement = upsertIfModelAt(this.dialect, value);
+    const rows = await this.database.whenUnlocked(() => this.database.prepared.query(statement.sql, statement.values));
+    return rows[0] ? decodeDefaultRow(this.dialect, rows[0]) : null;
   }
 
   /** True when there was a default to delete. */
   async deleteOwn(userId: string, configType: string): Promise<boolean> {
     const { count } = await this.run((db) => db.defaultModel.deleteMany({ where: { userId, configType } }));
     return count > 0;
-  }
-
-  /** Deletes the user's default of the type if it (still) points at this model. */
-  async deleteOwnIfPointsAt(userId: string, configType: string, modelDbId: number): Promise<void> {
-    await this.run((db) => db.defaultModel.deleteMany({ where: { userId, configType, modelId: modelDbId } }));
   }
 
   /** The user's defaults pointing at any of these models (one statement for a whole page of models). */

@@ -4,10 +4,9 @@ import {
   type Dialect,
   decodeRow,
   distinctAbilities,
-  postgresDialect,
+  dialectFor,
   removeOthersDefaults,
   selectWhere,
-  sqliteDialect,
   versionedUpdate,
   type Statement,
   type WriteGuards,
@@ -77,7 +76,7 @@ export class ModelRepository {
   private readonly findStatement: string;
 
   constructor(private readonly database: Database) {
-    this.dialect = database.provider === 'sqlite' ? sqliteDialect : postgresDialect(database.schema);
+    this.dialect = dialectFor(database.provider, database.schema);
     this.findStatement = selectWhere(this.dialect, [[{ modelId: '' }]]).sql;
   }
 
@@ -134,10 +133,18 @@ export class ModelRepository {
     guards?: WriteGuards,
   ): Promise<ModelRow | null> {
     const update = versionedUpdate(this.dialect, changes, updatedAt, [[{ id: row.id }], atVersion(row.version)], undefined, guards);
-    if (changes.isShared !== false) return this.one(update);
+    if (!guards) return this.one(update);
+    // Guarded: where statements can overlap (PostgreSQL), the row is locked first, so the UPDATE's
+    // own look at the defaults (a new statement, a new snapshot) sees every default committed
+    // before it; a racing set waits for the lock in turn (see the defaults repository).
+    const lock = this.dialect.lockModel(row.id);
     // Un-sharing: the other users' defaults of the model go in the same transaction.
+    const cleanup = changes.isShared === false ? removeOthersDefaults(this.dialect, row.id) : null;
+    if (!lock && !cleanup) return this.one(update);
+    const statements = [lock, update, cleanup].filter((statement): statement is Statement => statement !== null);
     return this.database.whenUnlocked(async () => {
-      const [rows] = await this.database.prepared.transaction([update, removeOthersDefaults(this.dialect, row.id)]);
+      const results = await this.database.prepared.transaction(statements);
+      const rows = results[lock ? 1 : 0];
       return rows?.[0] ? decodeRow(this.dialect, rows[0]) : null;
     });
   }

@@ -14,6 +14,11 @@ import { MODEL_COLUMNS, STORED_FIELDS, type FieldKind } from './model.fields';
 
 export type Field = keyof ModelRow;
 
+export interface Statement {
+  sql: string;
+  values: unknown[];
+}
+
 /** Each field's column, from the field table (the Prisma schemas' @map). */
 export const COLUMNS: Record<Field, string> = MODEL_COLUMNS;
 
@@ -37,6 +42,14 @@ export interface Dialect {
   param(n: number, encoded: Encoded | undefined): string;
   /** NULL-safe "differs from". */
   readonly differs: string;
+  /**
+   * A statement that locks the model row until the transaction ends, so that a guarded change
+   * and a racing default-model write take turns (PostgreSQL); null where statements never overlap
+   * (SQLite: one connection, one writer, each statement atomic).
+   */
+  lockModel(modelDbId: number): Statement | null;
+  /** Appended to a SELECT of a model row that a write depends on: waits for, then re-reads, a row being changed. */
+  readonly shareLock: string;
   encode(encoded: Encoded, value: unknown): unknown;
   decode(encoded: Encoded, value: unknown): unknown;
 }
@@ -54,6 +67,8 @@ export const sqliteDialect: Dialect = {
   defaultsTable: 'user_default_models',
   param: () => '?',
   differs: 'IS NOT',
+  lockModel: () => null,
+  shareLock: '',
   encode(encoded, value) {
     if (value === null) return null;
     if (encoded === 'boolean') return value ? 1 : 0;
@@ -69,6 +84,11 @@ export const sqliteDialect: Dialect = {
   },
 };
 
+/** The dialect of a database: its provider, and for PostgreSQL the URL's `?schema=`. */
+export function dialectFor(provider: DbProvider, schema: string | undefined): Dialect {
+  return provider === 'sqlite' ? sqliteDialect : postgresDialect(schema);
+}
+
 /** `schema` is the URL's `?schema=`, as Prisma applies it. */
 export function postgresDialect(schema: string | undefined): Dialect {
   return {
@@ -77,16 +97,16 @@ export function postgresDialect(schema: string | undefined): Dialect {
     defaultsTable: schema ? `${quoteIdent(schema)}.user_default_models` : 'user_default_models',
     param: (n, encoded) => `$${n}${encoded === 'json' ? '::jsonb' : ''}`,
     differs: 'IS DISTINCT FROM',
+    lockModel: (modelDbId) => ({
+      sql: `SELECT id FROM ${schema ? `${quoteIdent(schema)}.models` : 'models'} WHERE id = $1 FOR UPDATE`,
+      values: [modelDbId],
+    }),
+    shareLock: ' FOR SHARE',
     // pg sends Dates as timestamptz and booleans as they are; JSON goes as its text.
     encode: (encoded, value) => (encoded === 'json' && value !== null ? JSON.stringify(value) : value),
     // pg parses timestamptz to Date and jsonb to values already.
     decode: (_encoded, value) => value,
   };
-}
-
-export interface Statement {
-  sql: string;
-  values: unknown[];
 }
 
 /** Every field, selected under its own name, so a result row is a ModelRow once decoded. */
