@@ -34,6 +34,9 @@ const NOT_SERVED: Record<string, Method[]> = {
   '/api/models/public/categories': ['post', 'put', 'delete', 'patch'],
   '/api/models/public/providers': ['post', 'put', 'delete', 'patch'],
   '/api/models/public/summary': ['post', 'put', 'delete', 'patch'],
+  '/api/models/user-default': ['patch'],
+  '/api/models/user-default/{config_type}': ['post', 'put', 'patch'],
+  '/api/models/default/{type}': ['post', 'put', 'delete', 'patch'],
 };
 /** Fixed paths serve GET; their other methods reach the model of that id (`/api/models/{model_id}`). */
 const SERVED_ELSEWHERE: Record<string, Method[]> = {
@@ -42,8 +45,9 @@ const SERVED_ELSEWHERE: Record<string, Method[]> = {
   '/api/models/providers': ['put', 'delete'],
   '/api/models/abilities': ['put', 'delete'],
   '/api/models/summary': ['put', 'delete'],
+  '/api/models/user-default': ['put', 'delete'],
 };
-const TAGS = ['models', 'providers', 'aggregates', 'public catalog'];
+const TAGS = ['models', 'providers', 'aggregates', 'public catalog', 'default models'];
 
 let srv: RunningServer;
 let doc: Json;
@@ -67,7 +71,8 @@ afterAll(async () => {
   await srv?.stop();
 });
 
-const concrete = (template: string) => template.replace('{model_id}', 'enforced-405');
+const concrete = (template: string) =>
+  template.replace('{model_id}', 'enforced-405').replace('{config_type}', 'general').replace('{type}', 'general');
 
 describe('only served operations', () => {
   test('every operation has a 2xx answer; none declares 405', () => {
@@ -85,7 +90,7 @@ describe('only served operations', () => {
         expect(TAGS).toContain(operation.tags[0]);
       }
     }
-    expect(operations).toBe(19);
+    expect(operations).toBe(24);
     expect(doc.tags.map((tag: Json) => tag.name)).toEqual(TAGS);
     expect(doc.components.responses.MethodNotAllowed).toBeUndefined();
   });
