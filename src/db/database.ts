@@ -234,7 +234,16 @@ function sqlitePrepared(connection: () => SqlitePreparer | undefined, observe?: 
     transaction: async (statements) =>
       timed(statements.map((statement) => statement.sql).join('; '), () => {
         // IMMEDIATE: the write lock up front, so a busy database refuses the BEGIN, before any change.
-        run('BEGIN IMMEDIATE', []);
+        try {
+          run('BEGIN IMMEDIATE', []);
+        } catch (err) {
+          // A transaction Prisma opened on this connection is still running (its steps await):
+          // not ours to join. Like a lock held elsewhere, it is waited out (whenUnlocked).
+          if (err instanceof Error && /within a transaction/.test(err.message)) {
+            throw new DatabaseBusyError('a transaction is open on the connection', { cause: err });
+          }
+          throw err;
+        }
         try {
           const results = statements.map((statement) => run(statement.sql, statement.values));
           run('COMMIT', []);
