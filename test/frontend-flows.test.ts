@@ -671,6 +671,30 @@ describe('a default set while the model changes: never both', () => {
     }
   });
 
+  it('setting a default while deleting the model, in two tabs: never both (a 409, or a 404 for the set)', async () => {
+    for (let round = 0; round < 8; round++) {
+      const model = await submitCreate(
+        carol,
+        createForm({
+          model_id: generatedId('race-delete', 'openai', 'carol'),
+          category: 'llm',
+          model_provider: 'openai',
+          model_name: 'd',
+          abilities: ['chat'],
+          default_config_types: [],
+        }),
+      );
+      const [set, del] = await Promise.all([
+        send(carol, 'POST', '/api/models/user-default', { config_type: 'small_fast', model_id: model.id }),
+        send(carol, 'DELETE', detailPath(model.model_id)),
+      ]);
+      expect([set.status, del.status].sort()).toEqual(set.status === 200 ? [200, 409] : [200, 404]);
+      if (del.status === 200) expect(storedModel(model.model_id)).toBeUndefined();
+      else expect(defaultsOf('carol')).toContainEqual({ config_type: 'small_fast', model_id: model.id });
+      await send(carol, 'DELETE', '/api/models/user-default/small_fast');
+    }
+  });
+
   it('another user setting a default while the owner un-shares: no default left on a model they no longer see', async () => {
     const model = await submitCreate(
       root,

@@ -3,6 +3,7 @@ import { type Condition, atVersion } from './model.access';
 import {
   type Dialect,
   decodeRow,
+  deleteUnlessDefaultOf,
   distinctAbilities,
   dialectFor,
   removeOthersDefaults,
@@ -160,14 +161,18 @@ export class ModelRepository {
 
   /**
    * Deletes the model unless it is `userId`'s default, in one statement (so a default set
-   * meanwhile is seen); every other default of it goes with it (ON DELETE CASCADE). False when
-   * nothing was deleted: the row was gone, or it is that user's default.
+   * meanwhile is seen; on PostgreSQL after locking the row, as guarded updates do); every other
+   * default of it goes with it (ON DELETE CASCADE). False when nothing was deleted: the row was
+   * gone, or it is that user's default.
    */
   async deleteUnlessDefaultOf(id: number, userId: string): Promise<boolean> {
-    const { count } = await this.database.whenUnlocked(() =>
-      this.database.db.model.deleteMany({ where: { id, defaults: { none: { userId } } } }),
-    );
-    return count > 0;
+    const statement = deleteUnlessDefaultOf(this.dialect, id, userId);
+    const lock = this.dialect.lockModel(id);
+    return this.database.whenUnlocked(async () => {
+      if (!lock) return (await this.database.prepared.query(statement.sql, statement.values)).length > 0;
+      const [, deleted] = await this.database.prepared.transaction([lock, statement]);
+      return (deleted?.length ?? 0) > 0;
+    });
   }
 
   /** Rows holding an api_key with an id above `afterId`, in id order, at most `limit` (key rotation). */

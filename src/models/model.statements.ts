@@ -197,6 +197,22 @@ export function removeOthersDefaults(dialect: Dialect, modelDbId: number): State
 }
 
 /**
+ * Deletes the model unless `userId` has it as a default, in one statement; every other default of
+ * it goes with it (ON DELETE CASCADE). RETURNING the id: no row back, nothing deleted.
+ */
+export function deleteUnlessDefaultOf(dialect: Dialect, modelDbId: number, userId: string): Statement {
+  const params = new Params(dialect);
+  const id = params.addRaw(modelDbId);
+  const user = params.addRaw(userId);
+  return {
+    sql:
+      `DELETE FROM ${dialect.table} WHERE ${COLUMNS.id} = ${id} AND NOT EXISTS (SELECT 1 FROM ${dialect.defaultsTable} d ` +
+      `WHERE d.model_id = models.${COLUMNS.id} AND d.user_id = ${user}) RETURNING ${COLUMNS.id}`,
+    values: params.values,
+  };
+}
+
+/**
  * A model's every update, in one statement: sets `changes`, `version + 1` and `updatedAt` where
  * all `conditions` hold and, with `unlessSame`, where at least one of those fields really differs
  * from what is stored (so an update that changes nothing moves neither version nor timestamp).
