@@ -30,6 +30,7 @@ import { bindGraphQLContext, graphqlObservabilityPlugin, mounted, requestLogger 
 import { ModelRepository } from './models/model.repository';
 import { frontDoorRoutes } from './http/front-door';
 import { landingPagePlugin } from './http/sandbox';
+import { DefaultModelGuards } from './defaults/default-model.guards';
 import { DefaultModelRepository } from './defaults/default-model.repository';
 import { defaultModelRoutes } from './defaults/default-model.rest';
 import { DefaultModelService } from './defaults/default-model.service';
@@ -56,9 +57,10 @@ export async function createGateway(
   metrics: Metrics = createMetrics(),
 ): Promise<Gateway> {
   const repository = new ModelRepository(database);
-  const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger);
+  const defaultsRepository = new DefaultModelRepository(database);
+  const models = new ModelService(repository, config.encryptionKeys, config.sharing, logger, new DefaultModelGuards(defaultsRepository));
   const aggregates = new ModelAggregates(repository);
-  const defaults = new DefaultModelService(new DefaultModelRepository(database.db), models);
+  const defaults = new DefaultModelService(defaultsRepository, models);
   // The one way out to model providers: address checks, timeout, size cap, per-caller budget.
   const outbound = createOutbound({ env: config.env, ...config.outbound }, logger, { registry: metrics.registry });
   const providerCalls = new ProviderCallService(models, outbound.client, outbound.budget, config.outbound, logger, metrics);

@@ -5,7 +5,16 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createClient, errorCode, runExample, TooManyConflictsError, updateModel } from '../examples/client/client';
-import { CreateModelDocument, GetModelDocument, SetModelActiveDocument } from '../examples/client/generated/graphql';
+import {
+  ClearDefaultModelDocument,
+  CreateModelDocument,
+  DefaultModelDocument,
+  DefaultModelsDocument,
+  DeleteModelDocument,
+  GetModelDocument,
+  SetDefaultModelDocument,
+  SetModelActiveDocument,
+} from '../examples/client/generated/graphql';
 import { gql } from './helpers/http';
 import { startServer, type RunningServer } from './helpers/server';
 import { tokenFor } from './helpers/tokens';
@@ -178,5 +187,32 @@ describe('the command line entry', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^example failed \(UNAUTHENTICATED\): /);
     expect(refused.stderr).not.toContain('sk-example');
+  });
+});
+
+describe('the default-model operations (typed documents)', () => {
+  it('set, list, read one, the 409 on delete (CONFLICT), clear, then delete', async () => {
+    const client = createClient(graphqlUrl, tokenFor('defaults-client'));
+    const modelId = 'example/defaults';
+    await client.request(CreateModelDocument, {
+      input: { modelId, modelProvider: 'openai', modelName: 'gpt-4o', abilities: ['chat', 'vision'] },
+    });
+
+    const { setDefaultModel } = await client.request(SetDefaultModelDocument, { configType: 'visual', modelId });
+    expect(setDefaultModel).toMatchObject({ configType: 'visual', inherited: false, model: { modelId, defaultFor: ['visual'] } });
+    const { defaultModels } = await client.request(DefaultModelsDocument);
+    expect(defaultModels.map((entry) => [entry.configType, entry.model.modelId])).toEqual([['visual', modelId]]);
+    expect((await client.request(DefaultModelDocument, { configType: 'general' })).defaultModel).toBeNull();
+
+    const refused = await client.request(DeleteModelDocument, { modelId }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(errorCode(refused)).toBe('CONFLICT');
+
+    expect((await client.request(ClearDefaultModelDocument, { configType: 'visual' })).clearDefaultModel).toBe(true);
+    expect((await client.request(ClearDefaultModelDocument, { configType: 'visual' })).clearDefaultModel).toBe(false);
+    expect((await client.request(DeleteModelDocument, { modelId })).deleteModel).toBe(true);
+    expect(row(modelId)).toBeUndefined();
   });
 });

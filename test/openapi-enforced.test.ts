@@ -37,6 +37,9 @@ const NOT_SERVED: Record<string, Method[]> = {
   '/api/models/test-connection': ['patch'],
   '/api/models/test': ['patch'],
   '/api/models/providers/{provider}/models': ['get', 'put', 'delete', 'patch'],
+  '/api/models/user-default': ['patch'],
+  '/api/models/user-default/{config_type}': ['post', 'put', 'patch'],
+  '/api/models/default/{type}': ['post', 'put', 'delete', 'patch'],
 };
 /** Fixed paths serve GET; their other methods reach the model of that id (`/api/models/{model_id}`). */
 const SERVED_ELSEWHERE: Record<string, Method[]> = {
@@ -47,8 +50,9 @@ const SERVED_ELSEWHERE: Record<string, Method[]> = {
   '/api/models/summary': ['put', 'delete'],
   '/api/models/test-connection': ['get', 'put', 'delete'],
   '/api/models/test': ['get', 'put', 'delete'],
+  '/api/models/user-default': ['put', 'delete'],
 };
-const TAGS = ['models', 'providers', 'aggregates', 'public catalog', 'provider calls'];
+const TAGS = ['models', 'providers', 'aggregates', 'public catalog', 'provider calls', 'default models'];
 
 let srv: RunningServer;
 let doc: Json;
@@ -72,7 +76,12 @@ afterAll(async () => {
   await srv?.stop();
 });
 
-const concrete = (template: string) => template.replace('{model_id}', 'enforced-405').replace('{provider}', 'openai');
+const concrete = (template: string) =>
+  template
+    .replace('{model_id}', 'enforced-405')
+    .replace('{provider}', 'openai')
+    .replace('{config_type}', 'general')
+    .replace('{type}', 'general');
 
 describe('only served operations', () => {
   test('every operation has a 2xx answer; none declares 405', () => {
@@ -90,7 +99,7 @@ describe('only served operations', () => {
         expect(TAGS).toContain(operation.tags[0]);
       }
     }
-    expect(operations).toBe(22);
+    expect(operations).toBe(27);
     expect(doc.tags.map((tag: Json) => tag.name)).toEqual(TAGS);
     expect(doc.components.responses.MethodNotAllowed).toBeUndefined();
   });

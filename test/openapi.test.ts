@@ -357,6 +357,76 @@ describe('every route, every status', () => {
     await call(list, '/api/models/public/list?limit=0', 422);
   });
 
+  test('the default models: every operation, every status', async () => {
+    const LIST: Route = { method: 'get', path: '/api/models/user-default' };
+    const SET: Route = { method: 'post', path: '/api/models/user-default' };
+    const ONE = (method: Method): Route => ({ method, path: '/api/models/user-default/{config_type}' });
+    const MODEL_OF: Route = { method: 'get', path: '/api/models/default/{type}' };
+    const owner = tokenFor('defaults-owner');
+    const created = await request(srv.url, 'POST', '/api/models', {
+      token: owner,
+      body: { model_id: 'defaults/llm', model_provider: 'openai', model_name: 'gpt-4o', abilities: ['chat'] },
+    });
+    expect(created.status).toBe(200);
+
+    expect((await call(LIST, '/api/models/user-default', 200, { token: owner })).body).toEqual([]);
+    await call(ONE('get'), '/api/models/user-default/general', 200, { token: owner });
+    await call(MODEL_OF, '/api/models/default/small-fast', 200, { token: owner });
+    const set = await call(SET, '/api/models/user-default', 200, {
+      token: owner,
+      body: { model_id: created.body.id, config_type: 'general' },
+    });
+    expect(set.body.model_id).toBe(created.body.id);
+    await call(SET, '/api/models/user-default', 200, { token: owner, body: { model_id: 'defaults/llm', config_type: 'compact' } });
+    expect((await call(LIST, '/api/models/user-default', 200, { token: owner })).body).toHaveLength(2);
+    expect((await call(ONE('get'), '/api/models/user-default/general', 200, { token: owner })).body.model.model_id).toBe('defaults/llm');
+    expect((await call(MODEL_OF, '/api/models/default/llm', 200, { token: owner })).body.model_id).toBe('defaults/llm');
+    await call(SET, '/api/models/user-default', 400, { token: owner, body: { model_id: created.body.id, config_type: 'embedding' } });
+    await call(SET, '/api/models/user-default', 404, { token: BOB, body: { model_id: created.body.id, config_type: 'general' } });
+    await call(SET, '/api/models/user-default', 413, { token: owner, ...oversized() });
+    await call(SET, '/api/models/user-default', 422, { token: owner, body: { model_id: true, config_type: 'fast' } });
+    await call(SET, '/api/models/user-default', 422, { token: owner, rawBody: '{' });
+    await call(ONE('get'), '/api/models/user-default/fast', 422, { token: owner });
+    await call(ONE('delete'), '/api/models/user-default/small-fast', 422, { token: owner });
+    await call(MODEL_OF, '/api/models/default/fast', 422, { token: owner });
+    await call(ONE('delete'), '/api/models/user-default/compact', 200, { token: owner });
+    await call(ONE('delete'), '/api/models/user-default/compact', 404, { token: owner });
+    for (const [route, url] of [
+      [LIST, '/api/models/user-default'],
+      [SET, '/api/models/user-default'],
+      [ONE('get'), '/api/models/user-default/general'],
+      [ONE('delete'), '/api/models/user-default/general'],
+      [MODEL_OF, '/api/models/default/general'],
+    ] as [Route, string][]) {
+      await call(route, url, 401, route.method === 'post' ? { body: {} } : {});
+    }
+  });
+
+  test('the default-model paths answer other methods 405 with Allow, before authentication; the model named user-default stays reachable', async () => {
+    for (const [method, url, allow] of [
+      ['PATCH', '/api/models/user-default', 'GET, HEAD, POST, PUT, DELETE'],
+      ['POST', '/api/models/user-default/general', 'GET, HEAD, DELETE'],
+      ['PUT', '/api/models/user-default/general', 'GET, HEAD, DELETE'],
+      ['PATCH', '/api/models/user-default/general', 'GET, HEAD, DELETE'],
+      ['POST', '/api/models/default/general', 'GET, HEAD'],
+      ['PUT', '/api/models/default/general', 'GET, HEAD'],
+      ['DELETE', '/api/models/default/general', 'GET, HEAD'],
+      ['PATCH', '/api/models/default/general', 'GET, HEAD'],
+    ] as const) {
+      const res = await request(srv.url, method, url, { body: {} });
+      expect({ method, url, status: res.status, body: res.body, allow: res.headers.get('allow') }).toEqual({
+        method,
+        url,
+        status: 405,
+        body: { detail: 'Method Not Allowed' },
+        allow,
+      });
+    }
+    // PUT and DELETE on /api/models/user-default are the model routes': a model of that id (none here: 404).
+    expect((await request(srv.url, 'PUT', '/api/models/user-default', { token: ALICE, body: {} })).status).toBe(404);
+    expect((await request(srv.url, 'DELETE', '/api/models/user-default', { token: ALICE })).status).toBe(404);
+  });
+
   const STYLES: [string, (id: string) => string][] = [
     ['/api/models/{model_id}', (id) => `/api/models/${encodeURIComponent(id)}`],
     ['/api/models/by-id/{model_id}', (id) => `/api/models/by-id/${id}`],
@@ -394,7 +464,7 @@ describe('every route, every status', () => {
       await call(route('get'), urlOf('acme/nothing-here'), 404, { token: ALICE });
     });
 
-    test('PUT: 200 (with ETag), 400, 401, 403 (edit, sharing), 404, 409, 412, 413, 422', async () => {
+    test('PUT: 200 (with ETag), 400, 401, 403 (edit, sharing), 404, 409 (shared lock, default models), 412, 413, 422', async () => {
       const put = route('put');
       const updated = await call(put, urlOf(own), 200, { token: ALICE, headers: { 'If-Match': '"1"' }, body: { dimension: 1536 } });
       expect(updated.headers.get('etag')).toBe('"2"');
@@ -415,6 +485,26 @@ describe('every route, every status', () => {
       expect(edit.body.detail).toBe('No permission to edit this model');
       await call(put, urlOf(shared), 409, { token: ALICE, body: { category: 'llm' } });
       await call(put, urlOf(shared), 409, { token: ALICE, body: { abilities: null } });
+      // Default models: un-sharing the owner's default, and a category change that leaves a default unfit.
+      const sharedId = (await request(srv.url, 'GET', urlOf(shared), { token: ALICE })).body.id;
+      expect(
+        (
+          await request(srv.url, 'POST', '/api/models/user-default', {
+            token: ALICE,
+            body: { model_id: sharedId, config_type: 'embedding' },
+          })
+        ).status,
+      ).toBe(200);
+      const unshare = await call(put, urlOf(shared), 409, { token: ADMIN, body: { share_with_users: false } });
+      expect(unshare.body.detail).toBe('Cannot un-share: you have this model as your default. Change default first.');
+      const ownId = (await request(srv.url, 'GET', urlOf(own), { token: ALICE })).body.id;
+      expect(
+        (await request(srv.url, 'POST', '/api/models/user-default', { token: ALICE, body: { model_id: ownId, config_type: 'embedding' } }))
+          .status,
+      ).toBe(200);
+      const category = await call(put, urlOf(own), 409, { token: ALICE, body: { category: 'llm', abilities: null } });
+      expect(category.body.detail).toBe('Cannot change category or abilities: this model is a default (embedding). Change default first.');
+      expect((await request(srv.url, 'DELETE', '/api/models/user-default/embedding', { token: ALICE })).status).toBe(200);
       await call(put, urlOf(own), 413, { token: ALICE, ...oversized() });
       await call(put, urlOf(own), 422, { token: ALICE, body: { temperature: '0.5' } });
       await call(put, urlOf(own), 422, { token: ALICE, body: { model_name: null } });
@@ -424,13 +514,21 @@ describe('every route, every status', () => {
       expect(after.headers.get('etag')).toBe('"2"');
     });
 
-    test('DELETE: 200, 401, 403, 404', async () => {
+    test('DELETE: 200, 401, 403, 404, 409 (the caller’s default)', async () => {
       const del = route('delete');
       await call(del, urlOf(own), 401);
       await call(del, urlOf(own), 401, { token: WRONG_SIGNATURE });
       await call(del, urlOf(own), 404, { token: BOB });
       const forbidden = await call(del, urlOf(shared), 403, { token: BOB });
       expect(forbidden.body.detail).toBe('No permission to delete this model');
+      const ownId = (await request(srv.url, 'GET', urlOf(own), { token: ALICE })).body.id;
+      expect(
+        (await request(srv.url, 'POST', '/api/models/user-default', { token: ALICE, body: { model_id: ownId, config_type: 'embedding' } }))
+          .status,
+      ).toBe(200);
+      const refused = await call(del, urlOf(own), 409, { token: ALICE });
+      expect(refused.body.detail).toBe('Cannot delete: you have this model as your default. Change default first.');
+      expect((await request(srv.url, 'DELETE', '/api/models/user-default/embedding', { token: ALICE })).status).toBe(200);
       const deleted = await call(del, urlOf(own), 200, { token: ALICE });
       expect(deleted.body).toEqual({ message: 'Model deleted successfully' });
       await call(del, urlOf(own), 404, { token: ALICE });
@@ -621,6 +719,8 @@ describe('rate limiting (a second server with a budget of one request per caller
       template
         .replace('/by-id/{model_id}', '/by-id/rate/limited')
         .replace('{model_id}', 'rate-limited')
+        .replace('{config_type}', 'general')
+        .replace('{type}', 'general')
         // A fixed list: no call leaves the gateway.
         .replace('{provider}', 'minimax-coding-plan');
     let caller = 0;
@@ -638,8 +738,9 @@ describe('rate limiting (a second server with a budget of one request per caller
       }
     }
     // Every served operation: 2 on /api/models, 1 on /register, 3 on each of the two model paths,
-    // 2 of the provider catalog, 4 aggregates, 4 public catalog paths and 3 provider calls.
-    expect(caller).toBe(22);
+    // 2 of the provider catalog, 4 aggregates, 4 public catalog paths, 3 provider calls and 5
+    // default-model operations.
+    expect(caller).toBe(27);
   });
 });
 

@@ -9,7 +9,7 @@
  */
 import { gql, request } from './helpers/http';
 import { describeSqliteOnly, startServer, type RunningServer, type TestDb } from './helpers/server';
-import { alice } from './helpers/tokens';
+import { admin, alice } from './helpers/tokens';
 
 jest.setTimeout(60_000);
 
@@ -109,6 +109,49 @@ describeSqliteOnly('another process holding the SQLite write lock', () => {
     expect(mutation.body.errors).toBeUndefined();
     expect(storedRow('lock-1')).toEqual({ model_name: 'during', version: 3 });
     expect(storedRow('lock-2')).toEqual({ model_name: 'created-while-locked', version: 1 });
+  });
+
+  it('default models wait too: setting one, clearing one, an un-share (its transaction) and a guarded delete', async () => {
+    const create = async (token: string, body: Record<string, unknown>) => {
+      const res = await request(server.url, 'POST', '/api/models', { token, body: { model_provider: 'openai', model_name: 'm', ...body } });
+      expect(res.status).toBe(200);
+      return res.body as { id: number };
+    };
+    const mine = await create(alice(), { model_id: 'lock-default' });
+    const gone = await create(alice(), { model_id: 'lock-gone' });
+    const shared = await create(admin(), { model_id: 'lock-shared', share_with_users: true });
+    const setDefault = (configType: string, modelId: number) =>
+      request(server.url, 'POST', '/api/models/user-default', { token: alice(), body: { config_type: configType, model_id: modelId } });
+    expect((await setDefault('compact', shared.id)).status).toBe(200);
+    expect((await setDefault('small_fast', mine.id)).status).toBe(200);
+
+    const lock = lockDatabase();
+    const started = performance.now();
+    const writes = Promise.all([
+      setDefault('general', mine.id),
+      request(server.url, 'DELETE', '/api/models/user-default/small_fast', { token: alice() }),
+      request(server.url, 'PUT', '/api/models/lock-shared', { token: admin(), body: { share_with_users: false } }),
+      request(server.url, 'DELETE', '/api/models/lock-gone', { token: alice() }),
+    ]);
+    try {
+      const slowest = await slowestWhile(HOLD_MS - (performance.now() - started));
+      expect({ health: slowest.health < RESPONSIVE_MS, read: slowest.read < RESPONSIVE_MS }).toEqual({ health: true, read: true });
+    } finally {
+      lock.release();
+    }
+    expect((await writes).map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    const db = server.db();
+    try {
+      const rows = db.prepare("SELECT config_type, model_id FROM user_default_models WHERE user_id = 'alice' ORDER BY config_type").all();
+      // general set; small_fast cleared; compact (on the model un-shared away from alice) removed with the un-share.
+      expect(rows.map((row) => ({ ...(row as object), model_id: Number((row as { model_id: number }).model_id) }))).toEqual([
+        { config_type: 'general', model_id: mine.id },
+      ]);
+      expect(db.prepare("SELECT id FROM models WHERE model_id = 'lock-gone'").get()).toBeUndefined();
+    } finally {
+      db.close();
+    }
+    expect(gone.id).toBeGreaterThan(0);
   });
 
   it('a write locked out past the bound answers 503 with Retry-After and changes nothing', async () => {

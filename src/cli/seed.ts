@@ -8,6 +8,8 @@ import { migrationsDirOf } from '../db/layout';
 import { describeDatabase } from '../lib/banner';
 import { loadConfigOrExit, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { DefaultModelGuards } from '../defaults/default-model.guards';
+import { DefaultModelRepository } from '../defaults/default-model.repository';
 import { ModelRepository } from '../models/model.repository';
 import { ModelService } from '../models/model.service';
 import type { InputRecord } from '../models/model.validation';
@@ -282,7 +284,8 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   let created = 0;
   try {
-    const models = new ModelService(new ModelRepository(database), config.encryptionKeys, config.sharing, logger);
+    const guards = new DefaultModelGuards(new DefaultModelRepository(database));
+    const models = new ModelService(new ModelRepository(database), config.encryptionKeys, config.sharing, logger, guards);
     const admin: Caller = { sub: 'root', isAdmin: true };
     for (const seed of SEED) {
       const owner = callerFor(seed.owner);

@@ -52,6 +52,13 @@ export interface PreparedStatements {
    * DatabaseBusyError; `Database.whenUnlocked` is the retry.
    */
   query(sql: string, values: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs the statements in one transaction, in order, and returns each one's rows: all of them
+   * take effect or none. On SQLite the whole transaction runs synchronously (Prisma shares the
+   * one connection, so nothing else may run between BEGIN and COMMIT); a locked database fails
+   * at once with a DatabaseBusyError, having done nothing.
+   */
+  transaction(statements: readonly { sql: string; values: readonly unknown[] }[]): Promise<Record<string, unknown>[][]>;
 }
 
 export interface Database {
@@ -202,21 +209,54 @@ function sqlitePrepared(connection: () => SqlitePreparer | undefined, observe?: 
     // Prisma's connection returns integers as BigInt; the columns read this way all fit a double.
     return cache.get(sql, () => compile(sql).safeIntegers(false));
   };
+  const run = (sql: string, values: readonly unknown[]): Record<string, unknown>[] => {
+    const statement = prepare(sql);
+    // all(), not get(), even for one row: an UPDATE ... RETURNING stopped after its first row
+    // (get) commits without running SQLite's WAL auto-checkpoint, and the WAL then grows
+    // without bound (it reached 40 MB in 10,000 updates, and every read slowed down with it).
+    if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
+    statement.run(...values);
+    return [];
+  };
+  const timed = <T>(sql: string, work: () => T): T => {
+    const started = process.hrtime.bigint();
+    try {
+      return work();
+    } catch (err) {
+      if (isSqliteBusy(err)) throw new DatabaseBusyError('database is locked', { cause: err });
+      throw err;
+    } finally {
+      observe?.(elapsedMs(started), sql);
+    }
+  };
   return {
-    query: async (sql, values) => {
-      const started = process.hrtime.bigint();
-      try {
-        // all(), not get(), even for one row: an UPDATE ... RETURNING stopped after its first row
-        // (get) commits without running SQLite's WAL auto-checkpoint, and the WAL then grows
-        // without bound (it reached 40 MB in 10,000 updates, and every read slowed down with it).
-        return prepare(sql).all(...values) as Record<string, unknown>[];
-      } catch (err) {
-        if (isSqliteBusy(err)) throw new DatabaseBusyError('database is locked', { cause: err });
-        throw err;
-      } finally {
-        observe?.(elapsedMs(started), sql);
-      }
-    },
+    query: async (sql, values) => timed(sql, () => run(sql, values)),
+    transaction: async (statements) =>
+      timed(statements.map((statement) => statement.sql).join('; '), () => {
+        // IMMEDIATE: the write lock up front, so a busy database refuses the BEGIN, before any change.
+        try {
+          run('BEGIN IMMEDIATE', []);
+        } catch (err) {
+          // A transaction Prisma opened on this connection is still running (its steps await):
+          // not ours to join. Like a lock held elsewhere, it is waited out (whenUnlocked).
+          if (err instanceof Error && /within a transaction/.test(err.message)) {
+            throw new DatabaseBusyError('a transaction is open on the connection', { cause: err });
+          }
+          throw err;
+        }
+        try {
+          const results = statements.map((statement) => run(statement.sql, statement.values));
+          run('COMMIT', []);
+          return results;
+        } catch (err) {
+          try {
+            run('ROLLBACK', []);
+          } catch {
+            // SQLite may have rolled back by itself already (it does on some errors); the first error tells.
+          }
+          throw err;
+        }
+      }),
   };
 }
 
@@ -224,32 +264,49 @@ function sqlitePrepared(connection: () => SqlitePreparer | undefined, observe?: 
 function postgresPrepared(pool: pg.Pool, observe?: QueryObserver): PreparedStatements {
   let counter = 0;
   const names = lru<string>(STATEMENT_CACHE_SIZE);
+  const named = (sql: string, values: readonly unknown[]) => ({
+    name: names.get(sql, () => `mg_${++counter}`),
+    text: sql,
+    values: values as unknown[],
+  });
+  /** As pool.query() does, but `work` may run several statements on the one connection. */
+  async function withClient<T>(sql: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    // A socket that dies while a client is checked out emits 'error' on that client, and the pool
+    // listens only while it is idle: unheard, the event would crash the process. The query
+    // itself rejects as well; the listener just records that the connection is dead.
+    let failure: Error | undefined;
+    const onConnectionError = (err: Error) => {
+      failure ??= err;
+    };
+    client.on('error', onConnectionError);
+    // Timed without the wait for a free connection.
+    const started = process.hrtime.bigint();
+    try {
+      return await work(client);
+    } catch (err) {
+      failure = err as Error;
+      throw err;
+    } finally {
+      observe?.(elapsedMs(started), sql);
+      client.removeListener('error', onConnectionError);
+      // A connection that failed mid-statement is discarded, not handed to the next request.
+      client.release(failure);
+    }
+  }
   return {
-    query: async (sql, values) => {
-      const name = names.get(sql, () => `mg_${++counter}`);
-      // As pool.query() does, but the statement is timed without the wait for a free connection.
-      const client = await pool.connect();
-      // A socket that dies while a client is checked out emits 'error' on that client, and the pool
-      // listens only while it is idle: unheard, the event would crash the process. The query
-      // itself rejects as well; the listener just records that the connection is dead.
-      let failure: Error | undefined;
-      const onConnectionError = (err: Error) => {
-        failure ??= err;
-      };
-      client.on('error', onConnectionError);
-      const started = process.hrtime.bigint();
-      try {
-        return (await client.query({ name, text: sql, values: values as unknown[] })).rows as Record<string, unknown>[];
-      } catch (err) {
-        failure = err as Error;
-        throw err;
-      } finally {
-        observe?.(elapsedMs(started), sql);
-        client.removeListener('error', onConnectionError);
-        // A connection that failed mid-statement is discarded, not handed to the next request.
-        client.release(failure);
-      }
-    },
+    query: (sql, values) => withClient(sql, async (client) => (await client.query(named(sql, values))).rows as Record<string, unknown>[]),
+    transaction: (statements) =>
+      withClient(statements.map((statement) => statement.sql).join('; '), async (client) => {
+        await client.query('BEGIN');
+        const results: Record<string, unknown>[][] = [];
+        for (const statement of statements)
+          results.push((await client.query(named(statement.sql, statement.values))).rows as Record<string, unknown>[]);
+        // A failed statement leaves the connection to be discarded (above): PostgreSQL rolls back
+        // the open transaction when the connection closes.
+        await client.query('COMMIT');
+        return results;
+      }),
   };
 }
 

@@ -58,6 +58,13 @@ export function listedBody(entry: ListedDefault) {
 
 type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
 
+/** The paths, for the OpenAPI document. */
+export const DEFAULT_PATHS = {
+  list: '/api/models/user-default',
+  one: '/api/models/user-default/{config_type}',
+  modelOf: '/api/models/default/{type}',
+} as const;
+
 export function defaultModelRoutes(defaults: DefaultModelService): Router {
   const router = Router();
 
@@ -78,6 +85,18 @@ export function defaultModelRoutes(defaults: DefaultModelService): Router {
 
   const param = (req: Request, name: string): string => String((req.params as Record<string, string>)[name] ?? '');
 
+  /**
+   * 405 with `Allow`, before authentication, for the methods a path serves not at all. `passOn`:
+   * methods another router serves on the same path (the model routes, for a model of that id),
+   * which must still reach it: fixed paths win only for the methods they serve.
+   */
+  const notServed =
+    (allow: string[], passOn: string[] = []): RequestHandler =>
+    (req, _res, next) => {
+      if (passOn.includes(req.method)) next();
+      else next(Errors.methodNotAllowed(allow));
+    };
+
   router
     .route('/models/user-default')
     .get(
@@ -90,7 +109,9 @@ export function defaultModelRoutes(defaults: DefaultModelService): Router {
         const body = jsonObject(req);
         res.json(entryBody(await defaults.set(caller, body.config_type, body.model_id)));
       }),
-    );
+    )
+    // PUT and DELETE reach a model whose id is `user-default`, so the path serves them too.
+    .all(notServed(['GET', 'POST', 'PUT', 'DELETE'], ['PUT', 'DELETE']));
 
   router
     .route('/models/user-default/:configType')
@@ -106,15 +127,19 @@ export function defaultModelRoutes(defaults: DefaultModelService): Router {
         if (!(await defaults.clear(caller, type))) throw DefaultErrors.notFound();
         res.json({ message: 'Default configuration deleted successfully' });
       }),
-    );
+    )
+    // Two segments: no model route matches them (a model id with `/` is reached through /by-id/).
+    .all(notServed(['GET', 'DELETE']));
 
-  router.get(
-    '/models/default/:type',
-    authed('path', async (req, res, caller) => {
-      const model = await defaults.modelOf(caller, DefaultModelService.typeFromPath(param(req, 'type'), 'type', true));
-      res.json(model ? toRestBody(model) : null);
-    }),
-  );
+  router
+    .route('/models/default/:type')
+    .get(
+      authed('path', async (req, res, caller) => {
+        const model = await defaults.modelOf(caller, DefaultModelService.typeFromPath(param(req, 'type'), 'type', true));
+        res.json(model ? toRestBody(model) : null);
+      }),
+    )
+    .all(notServed(['GET']));
 
   return router;
 }

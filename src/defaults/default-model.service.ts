@@ -1,5 +1,5 @@
 import type { Caller } from '../lib/auth';
-import { AppError, Errors, type FieldIssue } from '../lib/errors';
+import { AppError, Errors, MESSAGES, type FieldIssue } from '../lib/errors';
 import type { ModelService } from '../models/model.service';
 import { canSee } from '../models/model.access';
 import { toView, type ModelView } from '../models/model.view';
@@ -12,7 +12,7 @@ import {
   isConfigType,
   type ConfigType,
 } from './default-model.config-types';
-import { DefaultModelRepository, isForeignKeyViolation, type DefaultRow, type DefaultWithModel } from './default-model.repository';
+import { DefaultModelRepository, type DefaultRow, type DefaultWithModel } from './default-model.repository';
 
 /**
  * The rules of default models, shared by REST and GraphQL. Which models exist for a caller, and
@@ -39,6 +39,9 @@ export interface ListedDefault extends DefaultEntry {
 
 /** How a caller names the model of a new default: its numeric id, or its model_id. */
 export type ModelRef = number | string;
+
+/** Rounds of "the model changed since it was checked" before a set gives up with a 409. */
+const MAX_SET_ATTEMPTS = 50;
 
 /** Longest model_id the model service accepts; a longer one cannot name a model. */
 const MAX_MODEL_ID_LENGTH = 256;
@@ -102,19 +105,24 @@ export class DefaultModelService {
     if (issues.length > 0) throw Errors.validation(issues);
     const type = configType as ConfigType;
 
-    const model = await this.visibleModel(caller, modelRef as ModelRef);
-    if (!model) throw Errors.notFound();
-    if (!fits(type, model.category, model.abilities)) throw DefaultErrors.incompatible(type, model.category);
-
-    try {
-      // The token's role now is what makes this an organisation default later (see docs/defaults.md).
-      const row = await this.repo.upsert({ userId: caller.sub, configType: type, modelDbId: model.id, setByAdmin: caller.isAdmin });
+    for (let attempt = 1; ; attempt++) {
+      const model = await this.visibleModel(caller, modelRef as ModelRef);
+      if (!model) throw Errors.notFound();
+      if (!fits(type, model.category, model.abilities)) throw DefaultErrors.incompatible(type, model.category);
+      // Written only while the model is as checked: a change that came in between (un-shared away
+      // from the caller, a new category, deleted) makes this decide again against the model as it is.
+      const row = await this.repo.upsertIfModelAt({
+        userId: caller.sub,
+        configType: type,
+        modelDbId: model.id,
+        modelVersion: model.version,
+        // The token's role now is what makes this an organisation default later (see docs/defaults.md).
+        setByAdmin: caller.isAdmin,
+        at: new Date(),
+      });
       // The model as checked: an inactive one may be chosen, and the answer shows what was chosen.
-      return { ...entryOf(row), inherited: false, model };
-    } catch (err) {
-      // The model was deleted between the check and the write.
-      if (isForeignKeyViolation(err)) throw Errors.notFound();
-      throw err;
+      if (row) return { ...entryOf(row), inherited: false, model };
+      if (attempt >= MAX_SET_ATTEMPTS) throw new AppError('CONFLICT', MESSAGES.tooManyWriters);
     }
   }
 

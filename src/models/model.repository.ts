@@ -3,12 +3,14 @@ import { type Condition, atVersion } from './model.access';
 import {
   type Dialect,
   decodeRow,
+  deleteUnlessDefaultOf,
   distinctAbilities,
-  postgresDialect,
+  dialectFor,
+  removeOthersDefaults,
   selectWhere,
-  sqliteDialect,
   versionedUpdate,
   type Statement,
+  type WriteGuards,
 } from './model.statements';
 import type { ModelRow } from './model.view';
 
@@ -75,7 +77,7 @@ export class ModelRepository {
   private readonly findStatement: string;
 
   constructor(private readonly database: Database) {
-    this.dialect = database.provider === 'sqlite' ? sqliteDialect : postgresDialect(database.schema);
+    this.dialect = dialectFor(database.provider, database.schema);
     this.findStatement = selectWhere(this.dialect, [[{ modelId: '' }]]).sql;
   }
 
@@ -125,8 +127,27 @@ export class ModelRepository {
    * Sets `changes`, `version + 1` and `updatedAt` on `row` if it is still at the version read, in
    * one statement. The new row, or null when another write came first (or the row is gone).
    */
-  updateIfVersion(row: Pick<ModelRow, 'id' | 'version'>, changes: RowChanges, updatedAt: Date): Promise<ModelRow | null> {
-    return this.one(versionedUpdate(this.dialect, changes, updatedAt, [[{ id: row.id }], atVersion(row.version)]));
+  updateIfVersion(
+    row: Pick<ModelRow, 'id' | 'version'>,
+    changes: RowChanges,
+    updatedAt: Date,
+    guards?: WriteGuards,
+  ): Promise<ModelRow | null> {
+    const update = versionedUpdate(this.dialect, changes, updatedAt, [[{ id: row.id }], atVersion(row.version)], undefined, guards);
+    if (!guards) return this.one(update);
+    // Guarded: where statements can overlap (PostgreSQL), the row is locked first, so the UPDATE's
+    // own look at the defaults (a new statement, a new snapshot) sees every default committed
+    // before it; a racing set waits for the lock in turn (see the defaults repository).
+    const lock = this.dialect.lockModel(row.id);
+    // Un-sharing: the other users' defaults of the model go in the same transaction.
+    const cleanup = changes.isShared === false ? removeOthersDefaults(this.dialect, row.id) : null;
+    if (!lock && !cleanup) return this.one(update);
+    const statements = [lock, update, cleanup].filter((statement): statement is Statement => statement !== null);
+    return this.database.whenUnlocked(async () => {
+      const results = await this.database.prepared.transaction(statements);
+      const rows = results[lock ? 1 : 0];
+      return rows?.[0] ? decodeRow(this.dialect, rows[0]) : null;
+    });
   }
 
   /**
@@ -138,10 +159,20 @@ export class ModelRepository {
     return this.one(versionedUpdate(this.dialect, changes, updatedAt, [[{ modelId }], ...conditions], changes));
   }
 
-  /** False when the row was already gone. */
-  async delete(id: number): Promise<boolean> {
-    const { count } = await this.database.whenUnlocked(() => this.database.db.model.deleteMany({ where: { id } }));
-    return count > 0;
+  /**
+   * Deletes the model unless it is `userId`'s default, in one statement (so a default set
+   * meanwhile is seen; on PostgreSQL after locking the row, as guarded updates do); every other
+   * default of it goes with it (ON DELETE CASCADE). False when nothing was deleted: the row was
+   * gone, or it is that user's default.
+   */
+  async deleteUnlessDefaultOf(id: number, userId: string): Promise<boolean> {
+    const statement = deleteUnlessDefaultOf(this.dialect, id, userId);
+    const lock = this.dialect.lockModel(id);
+    return this.database.whenUnlocked(async () => {
+      if (!lock) return (await this.database.prepared.query(statement.sql, statement.values)).length > 0;
+      const [, deleted] = await this.database.prepared.transaction([lock, statement]);
+      return (deleted?.length ?? 0) > 0;
+    });
   }
 
   /** Rows holding an api_key with an id above `afterId`, in id order, at most `limit` (key rotation). */

@@ -41,7 +41,9 @@ export class ModelResolver {
 
   @Authorized()
   @Mutation(() => Model, {
-    description: 'Change a model (JSON Merge Patch). With expectedVersion, only if the model is still at that version (else CONFLICT).',
+    description:
+      'Change a model (JSON Merge Patch). With expectedVersion, only if the model is still at that version (else CONFLICT). ' +
+      "CONFLICT too when the change would break a default model: un-sharing the owner's default, or a category/abilities change a default needs.",
   })
   updateModel(
     @Args(() => UpdateModelArgs) args: UpdateModelArgs,
@@ -52,7 +54,10 @@ export class ModelResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: 'Delete a model (owner or admin). True when deleted.' })
+  @Mutation(() => Boolean, {
+    description:
+      "Delete a model (owner or admin). True when deleted. CONFLICT when it is the caller's own default model: change the default first.",
+  })
   async deleteModel(
     @Arg('modelId', () => String, { description: 'The public id of the model to delete.' }) modelId: string,
     @CurrentCaller() caller: Caller,

@@ -19,6 +19,8 @@ import { type Condition, atVersion, canEdit, canSee, editableBy, holds, visibleT
 import { UPDATE_SPECS, rowKeyOf, type FieldKind } from './model.fields';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SKIP } from './model.limits';
 import type { ModelRepository, RowChanges } from './model.repository';
+import type { WriteGuards } from './model.statements';
+import { typesUnfitFor, type DefaultModelGuards } from '../defaults/default-model.guards';
 import { abilitiesOf, toView, type ModelRow, type ModelView } from './model.view';
 import { canonicalProviderName, defaultBaseUrlFor } from '../providers/provider.catalog';
 
@@ -61,7 +63,19 @@ const FREE_FIELDS = UPDATE_SPECS.filter((spec) => PLAIN_KINDS.includes(spec.kind
 );
 type FreeChanges = Partial<Pick<ModelRow, FreeField>>;
 
-/** The patch as changes, when it sets only fields free of row-dependent rules (and sets one); otherwise null. */
+/** What a write sets, and what must still hold about the model's defaults when it does. */
+interface Decision {
+  changes: RowChanges;
+  guards?: WriteGuards;
+  /** Throws the 409 of the guard that refused the write, if one still does. */
+  explain?: () => Promise<void>;
+}
+
+/**
+ * The patch as changes, when it sets only fields free of row-dependent rules (and sets one);
+ * otherwise null. Category, abilities and sharing are never free, so the one-statement path can
+ * never skip a default-model guard (un-share, category or abilities change).
+ */
 function freeChanges(patch: ModelPatch): FreeChanges | null {
   const changes: FreeChanges = {};
   let count = 0;
@@ -83,6 +97,8 @@ export class ModelService {
     encryptionKeys: readonly Buffer[],
     private readonly sharing: SharingPolicy,
     private readonly logger: Logger,
+    /** The users' defaults that deletes, un-shares and category changes must respect (409). */
+    private readonly guards: DefaultModelGuards,
   ) {
     this.box = new SecretBox(encryptionKeys);
   }
@@ -193,18 +209,28 @@ export class ModelService {
       const row = await this.models.updateIfChanged(modelId, conditions, free, new Date());
       if (row) return toView(caller, row);
     }
-    return this.write(caller, modelId, expectedVersion ?? null, (row) => this.changesFor(caller, row, patch));
+    return this.write(caller, modelId, expectedVersion ?? null, (row) => this.decide(caller, row, patch));
   }
 
   async setActive(caller: Caller, modelId: string, active: boolean): Promise<ModelView> {
-    return this.write(caller, modelId, null, (row) => (row.isActive === active ? null : { isActive: active }));
+    return this.write(caller, modelId, null, (row) => Promise.resolve(row.isActive === active ? null : { changes: { isActive: active } }));
   }
 
+  /**
+   * 404, 403, then 409 when the model is the caller's own default; otherwise the model goes with
+   * every default pointing at it. The delete itself re-checks the caller's defaults in its one
+   * statement, so a default set meanwhile is never deleted from under its user.
+   */
   async delete(caller: Caller, modelId: string): Promise<void> {
-    const row = await this.visibleRow(caller, modelId);
-    if (!row) throw Errors.notFound();
-    if (!canEdit(caller, row)) throw Errors.noDeletePermission();
-    if (!(await this.models.delete(row.id))) throw Errors.notFound();
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.visibleRow(caller, modelId);
+      if (!row) throw Errors.notFound();
+      if (!canEdit(caller, row)) throw Errors.noDeletePermission();
+      if (await this.models.deleteUnlessDefaultOf(row.id, caller.sub)) return;
+      // Nothing deleted: the model is the caller's default now (409), or it went away (404 next round).
+      await this.guards.checkDelete(caller.sub, row.id);
+      if (attempt >= MAX_WRITE_ATTEMPTS) throw new AppError('CONFLICT', MESSAGES.tooManyWriters);
+    }
   }
 
   /**
@@ -247,7 +273,7 @@ export class ModelService {
     caller: Caller,
     modelId: string,
     expectedVersion: number | null,
-    decide: (row: ModelRow) => RowChanges | null,
+    decide: (row: ModelRow) => Promise<Decision | null>,
   ): Promise<ModelView> {
     for (let attempt = 1; ; attempt++) {
       const row = await this.visibleRow(caller, modelId);
@@ -255,13 +281,21 @@ export class ModelService {
       if (!canEdit(caller, row)) throw Errors.noEditPermission();
       if (expectedVersion !== null && !holds(row, atVersion(expectedVersion))) throw Errors.preconditionFailed(row.version);
 
-      const changes = decide(row);
-      if (changes === null) return toView(caller, row);
+      const decision = await decide(row);
+      if (decision === null) return toView(caller, row);
 
       const updatedAt = new Date();
-      const updated = await this.models.updateIfVersion(row, changes, updatedAt);
+      const updated = await this.models.updateIfVersion(row, decision.changes, updatedAt, decision.guards);
       if (updated) return toView(caller, updated);
-      if (expectedVersion !== null) throw Errors.preconditionFailed((await this.visibleRow(caller, modelId))?.version);
+      // Refused: a newer version, the row gone, or (guarded writes) a default in the way.
+      const current = decision.explain || expectedVersion !== null ? await this.visibleRow(caller, modelId) : null;
+      if (decision.explain && current?.version === row.version) {
+        // Still the row that was decided on: a default stopped the write. The 409 names it; if
+        // that default has gone again meanwhile, the next round writes.
+        await decision.explain();
+      } else if (expectedVersion !== null) {
+        throw Errors.preconditionFailed(current?.version);
+      }
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new AppError('CONFLICT', MESSAGES.tooManyWriters);
       }
@@ -269,7 +303,7 @@ export class ModelService {
   }
 
   /** What the patch changes on this row, or null when it changes nothing. Throws when a rule refuses it. */
-  private changesFor(caller: Caller, row: ModelRow, patch: ModelPatch): RowChanges | null {
+  private async decide(caller: Caller, row: ModelRow, patch: ModelPatch): Promise<Decision | null> {
     const storedAbilities = abilitiesOf(row);
     if (patch.category !== undefined && !isCategory(patch.category)) throw Errors.invalidCategory();
 
@@ -288,9 +322,6 @@ export class ModelService {
       if (locked.length > 0) throw Errors.sharedLocked(locked);
     }
 
-    // Turning sharing on is the privileged act; re-sending `true` for a shared model is not.
-    if (patch.shareWithUsers === true && !row.isShared && !this.mayShare(caller, row)) throw Errors.sharingNotAllowed();
-
     const changes: RowChanges = {};
     if (category !== row.category) changes.category = category;
     // "Something changes" for a plain field, as the one-statement update's SQL states it too.
@@ -305,7 +336,26 @@ export class ModelService {
     } else if (patch.apiKey !== undefined && !this.storedKeyEquals(row, patch.apiKey)) {
       changes.apiKeyEncrypted = this.box.seal(patch.apiKey, row.modelId);
     }
-    return Object.keys(changes).length > 0 ? changes : null;
+
+    // Users' defaults (409). The guarded UPDATE itself finds out whether a default is in the way
+    // (no read beforehand); `explain` reads the defaults only when it was refused, to answer the
+    // 409. The contract puts these 409s before the sharing 403, so that one case asks first.
+    const guards: WriteGuards = {};
+    if (changes.isShared === false) guards.noOwnerDefault = true;
+    if (changes.category !== undefined || changes.abilities !== undefined) guards.noDefaultOfTypes = typesUnfitFor(category, abilities);
+    const explain = async () => {
+      if (guards.noOwnerDefault) await this.guards.checkUnshare(row.ownerId, row.id);
+      if (guards.noDefaultOfTypes) await this.guards.checkCategoryChange(row.id, category, abilities);
+    };
+
+    // Turning sharing on is the privileged act; re-sending `true` for a shared model is not.
+    if (patch.shareWithUsers === true && !row.isShared && !this.mayShare(caller, row)) {
+      await explain();
+      throw Errors.sharingNotAllowed();
+    }
+
+    if (Object.keys(changes).length === 0) return null;
+    return guards.noOwnerDefault || guards.noDefaultOfTypes ? { changes, guards, explain } : { changes };
   }
 
   private mayShare(caller: Caller, row: ModelRow): boolean {

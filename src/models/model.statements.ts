@@ -14,6 +14,11 @@ import { MODEL_COLUMNS, STORED_FIELDS, type FieldKind } from './model.fields';
 
 export type Field = keyof ModelRow;
 
+export interface Statement {
+  sql: string;
+  values: unknown[];
+}
+
 /** Each field's column, from the field table (the Prisma schemas' @map). */
 export const COLUMNS: Record<Field, string> = MODEL_COLUMNS;
 
@@ -31,10 +36,20 @@ export interface Dialect {
   readonly provider: DbProvider;
   /** The table, qualified as Prisma qualifies it. */
   readonly table: string;
+  /** The users' default models (src/defaults/), qualified the same way: the write guards read it. */
+  readonly defaultsTable: string;
   /** The `n`th parameter (from 1). */
   param(n: number, encoded: Encoded | undefined): string;
   /** NULL-safe "differs from". */
   readonly differs: string;
+  /**
+   * A statement that locks the model row until the transaction ends, so that a guarded change
+   * and a racing default-model write take turns (PostgreSQL); null where statements never overlap
+   * (SQLite: one connection, one writer, each statement atomic).
+   */
+  lockModel(modelDbId: number): Statement | null;
+  /** Appended to a SELECT of a model row that a write depends on: waits for, then re-reads, a row being changed. */
+  readonly shareLock: string;
   encode(encoded: Encoded, value: unknown): unknown;
   decode(encoded: Encoded, value: unknown): unknown;
 }
@@ -49,8 +64,11 @@ function sqliteDate(value: unknown): Date {
 export const sqliteDialect: Dialect = {
   provider: 'sqlite',
   table: 'models',
+  defaultsTable: 'user_default_models',
   param: () => '?',
   differs: 'IS NOT',
+  lockModel: () => null,
+  shareLock: '',
   encode(encoded, value) {
     if (value === null) return null;
     if (encoded === 'boolean') return value ? 1 : 0;
@@ -66,23 +84,29 @@ export const sqliteDialect: Dialect = {
   },
 };
 
+/** The dialect of a database: its provider, and for PostgreSQL the URL's `?schema=`. */
+export function dialectFor(provider: DbProvider, schema: string | undefined): Dialect {
+  return provider === 'sqlite' ? sqliteDialect : postgresDialect(schema);
+}
+
 /** `schema` is the URL's `?schema=`, as Prisma applies it. */
 export function postgresDialect(schema: string | undefined): Dialect {
   return {
     provider: 'postgresql',
     table: schema ? `${quoteIdent(schema)}.models` : 'models',
+    defaultsTable: schema ? `${quoteIdent(schema)}.user_default_models` : 'user_default_models',
     param: (n, encoded) => `$${n}${encoded === 'json' ? '::jsonb' : ''}`,
     differs: 'IS DISTINCT FROM',
+    lockModel: (modelDbId) => ({
+      sql: `SELECT id FROM ${schema ? `${quoteIdent(schema)}.models` : 'models'} WHERE id = $1 FOR UPDATE`,
+      values: [modelDbId],
+    }),
+    shareLock: ' FOR SHARE',
     // pg sends Dates as timestamptz and booleans as they are; JSON goes as its text.
     encode: (encoded, value) => (encoded === 'json' && value !== null ? JSON.stringify(value) : value),
     // pg parses timestamptz to Date and jsonb to values already.
     decode: (_encoded, value) => value,
   };
-}
-
-export interface Statement {
-  sql: string;
-  values: unknown[];
 }
 
 /** Every field, selected under its own name, so a result row is a ModelRow once decoded. */
@@ -108,6 +132,12 @@ class Params {
     this.values.push(encoded ? this.dialect.encode(encoded, value) : value);
     return this.dialect.param(this.values.length, encoded);
   }
+
+  /** A value that needs no encoding (text, integer) for a column that is not a model field. */
+  addRaw(value: string | number): string {
+    this.values.push(value);
+    return this.dialect.param(this.values.length, undefined);
+  }
 }
 
 /** The conditions, all of them (each an OR of ANDs of equalities); nothing for a condition that holds for every row. */
@@ -130,6 +160,59 @@ export function selectWhere(dialect: Dialect, conditions: readonly Condition[]):
 }
 
 /**
+ * Conditions on the users' default models that a guarded update (un-share, category or abilities
+ * change) must find true at the moment it writes, so that a default set by a racing request
+ * cannot slip in between the service's check and the write (src/defaults/default-model.guards.ts).
+ */
+export interface WriteGuards {
+  /** The model's owner has no default pointing at it (un-share). */
+  noOwnerDefault?: boolean;
+  /** No user has a default of one of these config types pointing at it (category/abilities change). */
+  noDefaultOfTypes?: readonly string[];
+}
+
+/** The guards as SQL conditions on the updated row (the table is named by its unqualified name). */
+function guardsSql(dialect: Dialect, params: Params, guards: WriteGuards | undefined): string[] {
+  const parts: string[] = [];
+  const pointing = `SELECT 1 FROM ${dialect.defaultsTable} d WHERE d.model_id = models.${COLUMNS.id}`;
+  if (guards?.noOwnerDefault) parts.push(`NOT EXISTS (${pointing} AND d.user_id = models.${COLUMNS.ownerId})`);
+  const types = guards?.noDefaultOfTypes ?? [];
+  if (types.length > 0) {
+    parts.push(`NOT EXISTS (${pointing} AND d.config_type IN (${types.map((type) => params.addRaw(type)).join(', ')}))`);
+  }
+  return parts;
+}
+
+/**
+ * After an un-share, in its transaction: removes every default pointing at the model but its
+ * owner's (the other users no longer see it). Only while the model is unshared, so running it
+ * after an update that lost its race is harmless.
+ */
+export function removeOthersDefaults(dialect: Dialect, modelDbId: number): Statement {
+  const params = new Params(dialect);
+  const id = params.addRaw(modelDbId);
+  // NULL (nothing deleted) unless the model exists and is unshared.
+  const owner = `SELECT ${COLUMNS.ownerId} FROM ${dialect.table} WHERE ${COLUMNS.id} = ${params.addRaw(modelDbId)} AND ${COLUMNS.isShared} = ${params.add('isShared', false)}`;
+  return { sql: `DELETE FROM ${dialect.defaultsTable} WHERE model_id = ${id} AND user_id <> (${owner})`, values: params.values };
+}
+
+/**
+ * Deletes the model unless `userId` has it as a default, in one statement; every other default of
+ * it goes with it (ON DELETE CASCADE). RETURNING the id: no row back, nothing deleted.
+ */
+export function deleteUnlessDefaultOf(dialect: Dialect, modelDbId: number, userId: string): Statement {
+  const params = new Params(dialect);
+  const id = params.addRaw(modelDbId);
+  const user = params.addRaw(userId);
+  return {
+    sql:
+      `DELETE FROM ${dialect.table} WHERE ${COLUMNS.id} = ${id} AND NOT EXISTS (SELECT 1 FROM ${dialect.defaultsTable} d ` +
+      `WHERE d.model_id = models.${COLUMNS.id} AND d.user_id = ${user}) RETURNING ${COLUMNS.id}`,
+    values: params.values,
+  };
+}
+
+/**
  * A model's every update, in one statement: sets `changes`, `version + 1` and `updatedAt` where
  * all `conditions` hold and, with `unlessSame`, where at least one of those fields really differs
  * from what is stored (so an update that changes nothing moves neither version nor timestamp).
@@ -141,6 +224,7 @@ export function versionedUpdate(
   updatedAt: Date,
   conditions: readonly Condition[],
   unlessSame?: Partial<ModelRow>,
+  guards?: WriteGuards,
 ): Statement {
   const params = new Params(dialect);
   const sets = FIELDS.filter((field) => changes[field] !== undefined).map(
@@ -155,6 +239,7 @@ export function versionedUpdate(
     if (compared.length === 0) throw new Error('versionedUpdate: nothing to compare');
     where.push(`(${compared.map((field) => `${COLUMNS[field]} ${dialect.differs} ${params.add(field, unlessSame[field])}`).join(' OR ')})`);
   }
+  where.push(...guardsSql(dialect, params, guards));
   return {
     sql: `UPDATE ${dialect.table} SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${selectList}`,
     values: params.values,

@@ -5,6 +5,7 @@ import { abilitiesPerCategory, modelResponseProperties, notClearable, requestPro
 import { aggregateOpenApiPaths } from '../aggregates/aggregate.openapi';
 import { providerCallOpenApiPaths } from '../provider-calls/provider-call.openapi';
 import { providerOpenApiPaths } from '../providers/provider.openapi';
+import { CATEGORY_REFUSED_PATTERN, DELETE_REFUSED, UNSHARE_REFUSED, defaultOpenApiPaths } from '../defaults/default-model.openapi';
 import type { Document, HttpMethod, MediaType, Operation, PathItem, Reference, Response, Schema } from './types';
 
 /**
@@ -279,7 +280,7 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
       operationId: `updateModel${suffix}`,
       summary: 'Update a model (JSON Merge Patch)',
       description:
-        'Order of checks: 413, 429, 401, 422 (shape), 404, 403 (edit), 412 (If-Match), 400 (category), 422 (abilities for the category), 409 (shared model), 403 (sharing).',
+        'Order of checks: 413, 429, 401, 422 (shape), 404, 403 (edit), 412 (If-Match), 400 (category), 422 (abilities for the category), 409 (shared model, then default models), 403 (sharing).',
       parameters: [ref('parameters', 'IfMatch')],
       requestBody: { required: true, content: { 'application/json': json(ref('schemas', 'ModelUpdate')) } },
       responses: {
@@ -290,7 +291,27 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
           SHARING_FORBIDDEN,
         ]),
         '404': ref('responses', 'NotFound'),
-        '409': errorResponse('The model is shared: its category and abilities cannot change. Un-share first.', SHARED_LOCK),
+        '409': {
+          description:
+            'The model is shared: its category and abilities cannot change (un-share first); or users chose it as a default: un-sharing it while it is its owner’s default, or a category/abilities change that would leave a default unfit (the message names the config types). Nothing changed.',
+          content: {
+            'application/json': json(
+              {
+                type: 'object',
+                allOf: [ref('schemas', 'HTTPError')],
+                properties: {
+                  detail: {
+                    anyOf: [
+                      { type: 'string', enum: [...SHARED_LOCK, UNSHARE_REFUSED] },
+                      { type: 'string', pattern: CATEGORY_REFUSED_PATTERN },
+                    ],
+                  },
+                },
+              },
+              { detail: SHARED_LOCK[0] },
+            ),
+          },
+        },
         '412': {
           ...errorResponse('If-Match does not match the current version; nothing changed. ETag is the version now, to retry with.', [
             Errors.preconditionFailed().message,
@@ -310,6 +331,10 @@ function modelOperations(style: 'plain' | 'by-id'): PathItem {
         '200': { description: 'Deleted.', content: { 'application/json': json(ref('schemas', 'MessageResponse')) } },
         '403': errorResponse('The caller may see the model (it is shared) but not delete it.', [Errors.noDeletePermission().message]),
         '404': ref('responses', 'NotFound'),
+        '409': errorResponse(
+          'The model is one of the caller’s default models: change the default first. (Other users’ defaults of it are deleted with it.) Nothing changed.',
+          [DELETE_REFUSED],
+        ),
         ...common,
       },
     },
@@ -351,6 +376,7 @@ export const openApiDocument: Document = {
     { name: 'aggregates', description: 'Counts over the models the caller may see' },
     { name: 'public catalog', description: 'Shared, active models, without a token (PUBLIC_CATALOG)' },
     { name: 'provider calls', description: "Calls to model providers on the caller's behalf: connection tests and model lists" },
+    { name: 'default models', description: 'Each user’s default model per config type (general, visual, embedding, ...)' },
   ],
   paths: {
     '/api/models': notServed(
@@ -401,6 +427,7 @@ export const openApiDocument: Document = {
     ...providerOpenApiPaths,
     ...aggregateOpenApiPaths,
     ...providerCallOpenApiPaths,
+    ...defaultOpenApiPaths,
   },
   components: {
     schemas,
