@@ -1,8 +1,8 @@
+import querystring from 'node:querystring';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type express from 'express';
 import { GraphQLError, getVariableValues, type ValidationContext, type ValidationRule } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { GraphQLLimitsConfig } from '../lib/config';
@@ -100,13 +100,17 @@ export function costLimitPlugin<TContext extends object>(maxCost: number): Apoll
  * The query string's size, before Apollo parses it: the token limit bounds parsing work, this
  * bounds what comments and whitespace (which are not tokens) can add. Apollo plugins cannot
  * answer 400 before parsing, hence an edge step; its refusal is answered like the edge's others.
+ * The refusal for a request whose document is too large, or undefined.
  */
-export function documentSizeLimit(maxBytes: number): express.RequestHandler {
-  return (req, _res, next) => {
-    const body: unknown = req.body;
-    const fromBody = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
-    const query = req.method === 'GET' ? (req.query as Record<string, unknown> | undefined)?.query : fromBody;
-    if (typeof query !== 'string' || Buffer.byteLength(query, 'utf8') <= maxBytes) next();
-    else next(Errors.documentTooLarge(maxBytes));
-  };
+export function documentSizeRefusal(maxBytes: number, method: string | undefined, url: string | undefined, body: unknown) {
+  let query: unknown;
+  if (method === 'GET') {
+    const search = url?.indexOf('?') ?? -1;
+    if (search < 0) return undefined;
+    // Express's "simple" query parser, which this check used before: a repeated key is an array.
+    query = querystring.parse(url!.slice(search + 1)).query;
+  } else if (body && typeof body === 'object' && !Array.isArray(body)) query = (body as { query?: unknown }).query;
+  // A string this short cannot exceed the limit in UTF-8: no need to count its bytes.
+  if (typeof query !== 'string' || query.length * 3 <= maxBytes || Buffer.byteLength(query, 'utf8') <= maxBytes) return undefined;
+  return Errors.documentTooLarge(maxBytes);
 }
