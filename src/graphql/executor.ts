@@ -167,6 +167,7 @@ export function jitGateway(schema: GraphQLSchema, options: JitExecutorOptions): 
 
   const compiledFor = (
     key: string,
+    source: string,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     operationName: string | null,
@@ -184,17 +185,19 @@ export function jitGateway(schema: GraphQLSchema, options: JitExecutorOptions): 
     }
     const optional = (operation.variableDefinitions ?? []).filter((v) => !v.defaultValue).map((v) => v.variable.name.value);
     // A refusal is remembered too: the document is not compiled again on every request.
-    const entry: Entry = { compiled, optional, bytes: compiled ? estimateCompiledBytes(key) : key.length * 2 };
+    const entry: Entry = { compiled, optional, bytes: compiled ? estimateCompiledBytes(source) : 200 };
     cache.set(key, entry);
     return entry;
   };
 
   const executor: GatewayExecutor = async (requestContext) => {
-    const { document, source, operationName, operation, request } = requestContext;
+    const { document, source, queryHash, operationName, operation, request } = requestContext;
     const context = requestContext.context;
     const variables = request.variables;
     if (!options.enabled) return interpret(document, operationName, variables, context);
-    const entry = compiledFor(`${operationName ?? ''}\n${source}`, document, operation, operationName);
+    // Keyed by Apollo's hash of the query (SHA-256), not the text: the keys of documents seen
+    // once stay small however large the documents are.
+    const entry = compiledFor(`${operationName ?? ''}\n${queryHash}`, source, document, operation, operationName);
     const compiled = entry?.compiled;
     if (!compiled) return interpret(document, operationName, variables, context);
     // graphql-jit gives an input field bound to a variable that was not sent the value null,

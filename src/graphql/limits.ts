@@ -102,6 +102,7 @@ interface KnownCosts {
 }
 /** Distinct variable values remembered per document and operation (a page size, a flag). */
 const COSTS_PER_DOCUMENT = 32;
+const MAX_COST_KEY_LENGTH = 1024;
 
 /**
  * Cost is checked once the operation and its variables are known (`limit: $n` counts), so in
@@ -146,7 +147,8 @@ export function costLimitPlugin<TContext extends object>(maxCost: number): Apoll
               : `Query is too complex to evaluate (maximum cost ${maxCost}).`;
             throw new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
           }
-          if (costs.costs.size < COSTS_PER_DOCUMENT) costs.costs.set(key, cost);
+          // Bounded in count and size: variables can be long strings (a category filter).
+          if (costs.costs.size < COSTS_PER_DOCUMENT && key.length <= MAX_COST_KEY_LENGTH) costs.costs.set(key, cost);
         },
       };
     },

@@ -3,6 +3,7 @@
  * to compile is executed by graphql-js (same answer), and the cache of compiled queries stays
  * within its bounds however many distinct documents arrive.
  */
+import { createHash } from 'node:crypto';
 import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import {
   GraphQLBoolean,
@@ -42,6 +43,7 @@ function requestOf(source: string, variables?: Record<string, unknown>): Gateway
     request: { query: source, variables },
     document,
     source,
+    queryHash: createHash('sha256').update(source).digest('hex'),
     operation,
     operationName: operation.name?.value ?? null,
     context: {},
