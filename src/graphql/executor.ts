@@ -205,7 +205,15 @@ export function jitGateway(schema: GraphQLSchema, options: JitExecutorOptions): 
     for (const name of entry.optional)
       if (variables === undefined || !(name in variables)) return interpret(document, operationName, variables, context);
     if (!variablesFit(schema, operation, variables)) return interpret(document, operationName, variables, context);
-    const result = await compiled.query(undefined, context, variables ?? {});
+    let result: ExecutionResult;
+    try {
+      result = await compiled.query(undefined, context, variables ?? {});
+    } catch (err) {
+      // graphql-jit itself failed (its resolvers' errors are results, not throws). A query can
+      // be answered again by graphql-js; a mutation may already have written, so it is not rerun.
+      if (operation.operation === 'query') return interpret(document, operationName, variables, context);
+      throw err;
+    }
     // graphql-jit refused the variables graphql-js accepted: graphql-js decides.
     if (!('data' in result) && result.errors) return interpret(document, operationName, variables, context);
     report('jit');

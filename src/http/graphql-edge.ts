@@ -24,8 +24,19 @@ export function isGraphQLPath(url: string | undefined): boolean {
   if (url === undefined || url.length < 8) return false;
   // Fast path: what every client sends.
   if (url.startsWith('/graphql') && (url.length === 8 || url[8] === '?' || url[8] === '/')) return true;
-  const query = url.indexOf('?');
-  const path = (query < 0 ? url : url.slice(0, query)).toLowerCase();
+  let path: string;
+  if (url.startsWith('/')) {
+    const query = url.indexOf('?');
+    path = query < 0 ? url : url.slice(0, query);
+  } else {
+    // The absolute form (`POST http://host/graphql`), which Express's router reads as its path.
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return false;
+    }
+  }
+  path = path.toLowerCase();
   return path === '/graphql' || path.startsWith('/graphql/');
 }
 
