@@ -9,15 +9,16 @@ import type { Logger } from 'pino';
 import { aggregateRoutes, publicCatalogRoutes } from './aggregates/aggregate.rest';
 import { ModelAggregates } from './aggregates/aggregate.service';
 import type { Database } from './db/database';
+import { jitGateway } from './graphql/executor';
 import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
-import { costLimitPlugin, documentSizeLimit, limitValidationRules } from './graphql/limits';
+import { costLimitPlugin, limitValidationRules } from './graphql/limits';
 import { buildGatewaySchema } from './graphql/schema';
 import { unavailableAsHttp503Plugin } from './graphql/unavailable';
 import { healthRoutes } from './health/health.routes';
-import { authenticateStep, authOf } from './http/authenticate';
-import { markUndecodable, refuseUndecodable } from './http/body';
-import { graphqlHandler } from './http/graphql-handler';
+import { authenticateStep } from './http/authenticate';
+import { markUndecodable } from './http/body';
+import { graphqlEdge, isGraphQLPath } from './http/graphql-edge';
 import { sendError } from './http/send-error';
 import { createAuthenticator } from './lib/auth';
 import { withVerifiedTokenCache } from './lib/auth-cache';
@@ -71,11 +72,18 @@ export async function createGateway(
   app.set('trust proxy', config.http.trustProxy);
   // ETags here are model versions, set by the REST routes; Express's body hashes would mislead.
   app.set('etag', false);
-  const httpServer = http.createServer(app);
+  // Its request listener is added once Apollo has started (below).
+  const httpServer = http.createServer();
 
   const formatError = createFormatError(logger);
+  const executions = {
+    jit: metrics.graphqlExecutions.labels({ executor: 'jit' }),
+    'graphql-js': metrics.graphqlExecutions.labels({ executor: 'graphql-js' }),
+  };
+  const jit = jitGateway(await buildGatewaySchema(), { ...config.jit, onExecute: (executor) => executions[executor].inc() });
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildGatewaySchema(),
+    // The schema comes through the executor's gateway interface (Apollo takes it from there).
+    gateway: jit.gateway,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.env === 'production',
@@ -129,20 +137,25 @@ export async function createGateway(
   httpServer.once('close', () => void rateLimiter?.close());
   httpServer.once('close', () => void outbound.close());
 
-  // The transport is the mount's: errors below answer in GraphQL's shape, whatever the path.
-  app.use(
-    '/graphql',
-    mounted({ transport: 'graphql', route: '/graphql' }),
-    corsMiddleware,
-    express.json({ limit: config.bodyLimitBytes, verify: markUndecodable }),
-    refuseUndecodable,
-    authenticateRequest,
-    limitRate,
-    documentSizeLimit(config.limits.maxDocumentBytes),
-    graphqlHandler(apollo, async (_req, res) =>
-      bindGraphQLContext({ auth: authOf(res), models, aggregates, defaults, providerCalls }, res),
-    ),
-  );
+  // GraphQL, with the same steps in the same order (see graphql-edge.ts), without Express.
+  const graphql = graphqlEdge({
+    logger,
+    metrics,
+    app,
+    apollo,
+    securityHeaders: securityHeaders(),
+    cors: corsMiddleware,
+    authenticator,
+    rateLimit: rateLimiter?.middleware,
+    bodyLimitBytes: config.bodyLimitBytes,
+    maxDocumentBytes: config.limits.maxDocumentBytes,
+    context: (auth, res) => bindGraphQLContext({ auth, models, aggregates, defaults, providerCalls }, res),
+  });
+  // /graphql is answered by the GraphQL edge on node:http, everything else by the Express app.
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (isGraphQLPath(req.url)) graphql(req, res);
+    else app(req, res);
+  });
 
   // The provider catalog is public: before /api's authentication, yet with its CORS policy and request budget.
   app.use(providerRoutes(corsMiddleware, authenticateRequest, limitRate));

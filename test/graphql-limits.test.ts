@@ -258,6 +258,35 @@ describe('limits from the environment', () => {
     expectRefused(await gql(server.url, '{ models(limit: 25) { id modelId } }'), 'GRAPHQL_VALIDATION_FAILED', /^Query cost 51 exceeds/);
   });
 
+  it('the same document is costed again for each value of the variables its cost depends on (the cost is remembered per value)', async () => {
+    // $n sets the list's size; $d (the default value of $m applies when $m is not sent) too;
+    // @include on a list with its own $flag; $other changes nothing.
+    const query = `query Q($n: Int, $m: Int = 30, $flag: Boolean!, $other: String) {
+      a: models(limit: $n, modelProvider: $other) { id modelId }
+      b: models(limit: $m) @include(if: $flag) { id }
+    }`;
+    const cost = async (variables: Record<string, unknown>) => {
+      const res = await gql(server.url, query, variables, alice());
+      if (res.status === 200) return 'ok';
+      expect(res.status).toBe(400);
+      return /^Query cost (\d+) exceeds/.exec(res.body.errors![0].message)?.[1];
+    };
+    // 1 + 10 x 2 = 21 (a), plus b: 1 + 30 = 31 when included.
+    expect(await cost({ n: 10, flag: false })).toBe('ok');
+    expect(await cost({ n: 10, flag: true })).toBe('52');
+    expect(await cost({ n: 10, flag: false, other: 'x' })).toBe('ok');
+    expect(await cost({ n: 24, flag: false })).toBe('ok');
+    expect(await cost({ n: 25, flag: false })).toBe('51');
+    expect(await cost({ n: 10, m: 5, flag: true })).toBe('ok');
+    expect(await cost({ n: 10, m: null, flag: true })).toBe('122');
+    expect(await cost({ n: 10, flag: true })).toBe('52');
+    expect(await cost({ n: 10, flag: false })).toBe('ok');
+    // A variable that does not fit is still execution's refusal (redacted), whatever was remembered.
+    const bad = await gql(server.url, query, { n: 'ten', flag: false }, alice());
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it('a refused costly mutation changes nothing', async () => {
     const creates = (ids: string[]) =>
       `mutation { ${ids

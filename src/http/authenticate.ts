@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { AuthResult, Authenticator } from '../lib/auth';
+import type { Authenticator } from '../lib/auth';
 
 type Next = (err?: unknown) => void;
 
@@ -19,6 +19,3 @@ export function authenticateStep(authenticator: Authenticator) {
     }
   };
 }
-
-/** The verdict `authenticateStep` left on the response. */
-export const authOf = (res: http.ServerResponse): AuthResult => (res as { locals?: { auth?: AuthResult } }).locals?.auth as AuthResult;

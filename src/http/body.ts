@@ -1,12 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import type http from 'node:http';
-import { Errors } from '../lib/errors';
 
 /**
  * Bodies that are not valid text in their charset. Decoding would replace each bad byte with
  * U+FFFD and store that as if the client had sent it; such a body is malformed instead.
  * body-parser hands its `verify` hook the raw bytes: the hook only marks the request, so REST
- * can still answer 401 before 422 (the contract's order) and GraphQL refuses right after parsing.
+ * can still answer 401 before 422 (the contract's order) and GraphQL refuses right after parsing
+ * (json-body.ts).
  */
 
 const UNDECODABLE = Symbol('undecodable-body');
@@ -18,8 +18,3 @@ export function markUndecodable(req: http.IncomingMessage, _res: http.ServerResp
 }
 
 export const bodyIsUndecodable = (req: http.IncomingMessage): boolean => (req as Marked)[UNDECODABLE] === true;
-
-/** The GraphQL edge's step after its JSON parser: an undecodable body is a malformed request (400). */
-export function refuseUndecodable(req: http.IncomingMessage, _res: http.ServerResponse, next: (err?: unknown) => void): void {
-  next(bodyIsUndecodable(req) ? Errors.malformedBody() : undefined);
-}

@@ -20,6 +20,7 @@ export interface Metrics {
   graphqlDuration: Histogram<'operation' | 'type'>;
   graphqlErrors: Counter<'operation' | 'code'>;
   dbDuration: Histogram<'statement'>;
+  graphqlExecutions: Counter<'executor'>;
   /** The label for a parsed and validated operation's name (null: anonymous). */
   operationLabel(name: string | null | undefined): string;
   /** For Prisma's query events: on the hot path, so a regex and one histogram observation. */
@@ -57,6 +58,13 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const graphqlExecutions = new Counter({
+    name: 'graphql_executions_total',
+    help: 'GraphQL operations executed, by executor: jit (compiled, graphql-jit) or graphql-js (first uses, refused variables, documents the JIT cannot compile)',
+    labelNames: ['executor'] as const,
+    registers: [registry],
+  });
+
   const operationNames = new Set<string>();
   const leadingWord = /^\W*([A-Za-z]+)/;
   return {
@@ -65,6 +73,7 @@ export function createMetrics(): Metrics {
     graphqlDuration,
     graphqlErrors,
     dbDuration,
+    graphqlExecutions,
     operationLabel(name) {
       if (!name) return 'anonymous';
       if (operationNames.has(name)) return name;

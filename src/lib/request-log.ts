@@ -53,9 +53,15 @@ const stateOf = (res: express.Response | http.ServerResponse): RequestState | un
  */
 const requestOfContext = (context: object): RequestState | undefined => (context as Locals)[STATE] as RequestState | undefined;
 
-/** The per-request logger (carries `reqId`), or `fallback` outside a request. */
+/**
+ * The per-request logger (carries `reqId`), or `fallback` outside a request. Made on first use
+ * (from `fallback`, the app's logger): most requests log only their one line, which needs none.
+ */
 export function logOf(res: express.Response | http.ServerResponse, fallback: Logger): Logger {
-  return ((res as express.Response).locals?.log as Logger | undefined) ?? fallback;
+  const locals = (res as { locals?: Locals }).locals;
+  const state = stateOf(res);
+  if (!locals || !state) return fallback;
+  return ((locals.log as Logger | undefined) ??= fallback.child({ reqId: state.id }));
 }
 
 /** Marks every request under this mount: `app.use('/graphql', mounted({ transport: 'graphql', route: '/graphql' }), ...)`. */
@@ -106,7 +112,6 @@ export function requestLogger(logger: Logger, metrics: Metrics): express.Request
     const id = typeof given === 'string' && VALID_REQUEST_ID.test(given) ? given : randomUUID();
     const state: RequestState = { id };
     (res.locals as Locals)[STATE] = state;
-    res.locals.log = logger.child({ reqId: id });
     res.setHeader('X-Request-Id', id);
 
     // 'close' comes after 'finish' for a complete answer, and alone when the client went away.
@@ -140,7 +145,8 @@ export function requestLogger(logger: Logger, metrics: Metrics): express.Request
       }
       if (!completed) line.aborted = true;
       const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : PROBES.has(route) && status < 400 ? 'debug' : 'info';
-      (res.locals.log as Logger)[level](line, completed ? 'request completed' : 'request aborted');
+      // The same line a child logger bound to reqId would print (bindings come first).
+      logger[level]({ reqId: id, ...line }, completed ? 'request completed' : 'request aborted');
     });
     next();
   };

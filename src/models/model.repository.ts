@@ -7,6 +7,7 @@ import {
   distinctAbilities,
   dialectFor,
   removeOthersDefaults,
+  selectPage,
   selectWhere,
   versionedUpdate,
   type Statement,
@@ -87,10 +88,10 @@ export class ModelRepository {
   }
 
   /** One page, in id order, of the models for which every condition holds. */
-  list(query: ListQuery): Promise<ModelRow[]> {
-    return this.database.whenUnlocked(() =>
-      this.database.db.model.findMany({ where: prismaWhere(query.where), orderBy: { id: 'asc' }, skip: query.skip, take: query.take }),
-    );
+  async list(query: ListQuery): Promise<ModelRow[]> {
+    const statement = selectPage(this.dialect, query.where, query.skip, query.take);
+    const rows = await this.database.whenUnlocked(() => this.database.prepared.query(statement.sql, statement.values));
+    return rows.map((row) => decodeRow(this.dialect, row));
   }
 
   /**

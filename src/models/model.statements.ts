@@ -213,6 +213,17 @@ export function deleteUnlessDefaultOf(dialect: Dialect, modelDbId: number, userI
 }
 
 /**
+ * One page of the models for which every condition holds, in id order: the list query, whose
+ * text depends only on which fields the conditions name, so it stays prepared like the others.
+ */
+export function selectPage(dialect: Dialect, conditions: readonly Condition[], skip: number, take: number): Statement {
+  const { sql, values } = selectWhere(dialect, conditions);
+  const limit = dialect.param(values.length + 1, undefined);
+  const offset = dialect.param(values.length + 2, undefined);
+  return { sql: `${sql} ORDER BY ${COLUMNS.id} ASC LIMIT ${limit} OFFSET ${offset}`, values: [...values, take, skip] };
+}
+
+/**
  * A model's every update, in one statement: sets `changes`, `version + 1` and `updatedAt` where
  * all `conditions` hold and, with `unlessSame`, where at least one of those fields really differs
  * from what is stored (so an update that changes nothing moves neither version nor timestamp).

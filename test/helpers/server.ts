@@ -97,6 +97,9 @@ export function baseEnv(dataDir: string, port: number): Record<string, string> {
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     DATABASE_URL: `file:${path.join(dataDir, 'models.db')}`,
+    // Every operation compiled at its first use: the suite runs against the compiled executor
+    // (graphql-jit), whose answers must be graphql-js's (test/graphql-jit.test.ts covers both).
+    GRAPHQL_JIT_COMPILE_AFTER: '0',
     JWT_SECRET: TEST_JWT_SECRET,
     API_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: 'info',

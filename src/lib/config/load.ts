@@ -231,6 +231,7 @@ export function readConfig(rawEnv: Env = process.env): ConfigReading {
     sharing: read.get('SHARING'),
     bodyLimitBytes: read.get('BODY_LIMIT_BYTES'),
     introspection: read.get('GRAPHQL_INTROSPECTION'),
+    jit: { enabled: read.get('GRAPHQL_JIT'), compileAfter: read.get('GRAPHQL_JIT_COMPILE_AFTER') },
     landingPage: read.get('GRAPHQL_LANDING_PAGE'),
     publicCatalog: read.get('PUBLIC_CATALOG'),
     limits: {

@@ -124,6 +124,8 @@ export interface Config {
   sharing: SharingPolicy;
   bodyLimitBytes: number;
   introspection: boolean;
+  /** Compiled execution (graphql-jit): on or off, and after how many uses of a document. */
+  jit: { enabled: boolean; compileAfter: number };
   landingPage: boolean;
   /** PUBLIC_CATALOG: false answers the `/api/models/public/*` paths 404. */
   publicCatalog: boolean;

@@ -236,6 +236,19 @@ export const VARIABLES = {
     default: '1000',
     doc: 'lexer tokens in the query; parsing stops past it',
   },
+  GRAPHQL_JIT: {
+    group: 'GraphQL',
+    parser: p.bool,
+    default: 'on',
+    doc: 'compiled execution (graphql-jit) of operations used more than once; `off` runs every operation on graphql-js',
+  },
+  GRAPHQL_JIT_COMPILE_AFTER: {
+    group: 'GraphQL',
+    parser: p.int(0, 1_000_000),
+    // Compiling costs a few times what validating does: a document used once is not worth it.
+    default: '1',
+    doc: 'uses of a document that run on graphql-js before it is compiled (`0`: compiled at first use)',
+  },
   GRAPHQL_MAX_DOCUMENT_BYTES: {
     group: 'GraphQL',
     parser: p.int(1024, 100 * 1024 * 1024),
