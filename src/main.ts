@@ -8,6 +8,7 @@ import { deployMigrations } from './db/migrate';
 import { baseUrl, describeDatabase, renderBanner, urlsOf } from './lib/banner';
 import { loadConfigOrExit, renderHelp, type Config } from './lib/config';
 import { bindEarly } from './lib/early-listener';
+import { keepHeapCompact } from './lib/heap';
 import { createHttpDrain } from './lib/http-drain';
 import { createLogger, wantsPrettyLogs } from './lib/logger';
 import { createMetrics } from './lib/metrics';
@@ -37,6 +38,7 @@ function packageVersion(): string {
 }
 
 async function main(): Promise<void> {
+  keepHeapCompact();
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(renderHelp());
