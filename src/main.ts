@@ -1,3 +1,5 @@
+// First: sizes the heap before the other modules' loading grows it.
+import './lib/heap';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +10,6 @@ import { deployMigrations } from './db/migrate';
 import { baseUrl, describeDatabase, renderBanner, urlsOf } from './lib/banner';
 import { loadConfigOrExit, renderHelp, type Config } from './lib/config';
 import { bindEarly } from './lib/early-listener';
-import { keepHeapCompact } from './lib/heap';
 import { createHttpDrain } from './lib/http-drain';
 import { createLogger, wantsPrettyLogs } from './lib/logger';
 import { createMetrics } from './lib/metrics';
@@ -38,7 +39,6 @@ function packageVersion(): string {
 }
 
 async function main(): Promise<void> {
-  keepHeapCompact();
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(renderHelp());

@@ -77,7 +77,7 @@ async function stream(server: RunningServer, count: number, token: string): Prom
       const status = res.statusCode;
       result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1);
       // Signed in: alice's (empty) list under the alias; signed out: the resolver's refusal.
-      const expected = signedIn ? status === 200 && text === `{"data":{"m${n}":[]}}` : text.includes('"UNAUTHENTICATED"');
+      const expected = signedIn ? status === 200 && text.trim() === `{"data":{"m${n}":[]}}` : text.includes('"UNAUTHENTICATED"');
       if (!expected && result.wrong.length < 5) result.wrong.push(`#${n} ${status} ${text.slice(0, 300)}`);
     }
   };
