@@ -9,8 +9,10 @@ import v8 from 'node:v8';
  * young generation to 32 MB: under a stream of new documents the gateway's heap reached 180 MB
  * around 50 MB of live objects, and its RSS 350-400 MB. A 15% growing factor keeps the old
  * generation near its live set, and a young generation that does not grow (its first 1 MB
- * semi-spaces) costs more frequent scavenges of mostly dead per-request objects: measured in
- * docs/benchmarks.md. Both flags are read by V8 when it sizes the heap after a collection, so
+ * semi-spaces) trades 30 MB for more frequent scavenges of mostly dead per-request objects
+ * (memory figures in docs/benchmarks.md; its throughput cost is measured by comparing
+ * `npm run bench` with `--node-flags "--semi-space-growth-factor=2"`, V8's default).
+ * Both flags are read by V8 when it sizes the heap after a collection, so
  * setting them at start-up takes effect (unlike --max-old-space-size or --max-semi-space-size,
  * which only count on node's command line: the heap limit stays the operator's, docs/deploy.md).
  *
