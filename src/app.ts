@@ -12,6 +12,7 @@ import type { Database } from './db/database';
 import { jitGateway } from './graphql/executor';
 import { createFormatError } from './graphql/format-error';
 import type { GraphQLContext } from './graphql/context';
+import { createDocumentStore } from './graphql/document-store';
 import { costLimitPlugin, limitValidationRules } from './graphql/limits';
 import { buildGatewaySchema } from './graphql/schema';
 import { unavailableAsHttp503Plugin } from './graphql/unavailable';
@@ -96,6 +97,8 @@ export async function createGateway(
     // signal handler would wait forever on the first.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
+    // Apollo's default sizes documents by their JSON, a third of their heap: unbounded in practice.
+    documentStore: createDocumentStore(),
     validationRules: limitValidationRules(config.limits),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

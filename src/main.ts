@@ -1,3 +1,5 @@
+// First: sizes the heap before the other modules' loading grows it.
+import './lib/heap';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';

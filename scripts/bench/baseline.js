@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The yardstick for `npm run bench`: the smallest honest server that does the gateway's
-// authenticated update. Node's http module, jsonwebtoken with a KeyObject, the body checked,
-// and one prepared statement (better-sqlite3 on a WAL database, or one pg statement) that
-// updates the caller's row and returns it. No framework, no ORM, no GraphQL: what is left is
+// authenticated work. Node's http module, jsonwebtoken with a KeyObject, and one prepared
+// statement per request (better-sqlite3 on a WAL database, or one named pg statement):
+//   PUT /api/models/{id}      the body checked, the caller's row updated and returned;
+//   GET /api/models/{id}      one row, if the caller may see it (theirs, or shared and active);
+//   GET /api/models?limit=50  the first rows (by id) the caller may see, as a JSON array.
+// Rows are answered with the REST API's keys. No framework, no ORM, no GraphQL: what is left is
 // the work any implementation must do, so the gateway's distance from it is its overhead.
 //
 // It skips what the contract adds on top (the no-op rule, the 412/409/403 cases, api_key
@@ -11,6 +14,7 @@
 //   PORT=5000 DATABASE_URL=file:/tmp/models.db JWT_SECRET=... node scripts/bench/baseline.js
 'use strict';
 const http = require('node:http');
+const { URLSearchParams } = require('node:url');
 const { createSecretKey } = require('node:crypto');
 const jwt = require('jsonwebtoken');
 
@@ -38,7 +42,16 @@ function openSqlite(file) {
     `UPDATE models SET temperature = ?, description = ?, version = version + 1, updated_at = ?
      WHERE model_id = ? AND (owner_id = ? OR ?) RETURNING ${COLUMNS}, version`,
   );
+  // The gateway's visibility rule: the caller's own rows, shared active rows, every row for an admin.
+  const getOne = db.prepare(
+    `SELECT ${COLUMNS}, version FROM models WHERE model_id = ? AND (owner_id = ? OR (is_shared = 1 AND is_active = 1) OR ?)`,
+  );
+  const list = db.prepare(
+    `SELECT ${COLUMNS}, version FROM models WHERE owner_id = ? OR (is_shared = 1 AND is_active = 1) OR ? ORDER BY id LIMIT ?`,
+  );
   return {
+    getOne: async (modelId, c) => getOne.get(modelId, c.sub, c.isAdmin ? 1 : 0),
+    list: async (c, limit) => list.all(c.sub, c.isAdmin ? 1 : 0, limit),
     // Stored as Prisma stores DateTime in SQLite, so both servers work on identical rows. all(),
     // not get(): an UPDATE ... RETURNING stopped after one row skips the WAL auto-checkpoint.
     update: async (m, c, now) =>
@@ -61,10 +74,15 @@ function openPostgres(url) {
   pool.on('error', () => {});
   const text = `UPDATE models SET temperature = $1, description = $2, version = version + 1, updated_at = $3
      WHERE model_id = $4 AND (owner_id = $5 OR $6) RETURNING ${COLUMNS}, version`;
+  const visible = '(owner_id = $%1 OR (is_shared AND is_active) OR $%2)';
+  const getOneText = `SELECT ${COLUMNS}, version FROM models WHERE model_id = $1 AND ${visible.replace('%1', '2').replace('%2', '3')}`;
+  const listText = `SELECT ${COLUMNS}, version FROM models WHERE ${visible.replace('%1', '1').replace('%2', '2')} ORDER BY id LIMIT $3`;
   return {
     // A named statement: pg prepares it once per connection and then only binds and executes.
     update: async (m, c, now) =>
       (await pool.query({ name: 'update_model', text, values: [m.temperature, m.description, now, m.modelId, c.sub, c.isAdmin] })).rows[0],
+    getOne: async (modelId, c) => (await pool.query({ name: 'get_model', text: getOneText, values: [modelId, c.sub, c.isAdmin] })).rows[0],
+    list: async (c, limit) => (await pool.query({ name: 'list_models', text: listText, values: [c.sub, c.isAdmin, limit] })).rows,
     close: () => pool.end(),
     decode: (row) => ({ ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }),
   };
@@ -108,10 +126,58 @@ function parsePatch(text) {
 }
 
 const ROUTE = /^\/api\/models\/([^/?]+)$/;
+const LIST_ROUTE = /^\/api\/models(?:\?(.*))?$/;
+
+/** A row as the REST API answers it, for this caller. */
+function restBody(row, caller) {
+  const model = store.decode(row);
+  const isOwner = model.owner_id === caller.sub;
+  const { owner_id: _owner, version: _version, ...fields } = model;
+  const canEdit = isOwner || caller.isAdmin;
+  return { ...fields, is_owner: isOwner, can_edit: canEdit, can_delete: canEdit };
+}
+
+function refuseCaller(res) {
+  send(res, 401, { detail: 'Could not validate credentials' }, { 'WWW-Authenticate': 'Bearer' });
+}
+
+async function answer(res, work) {
+  try {
+    await work();
+  } catch (err) {
+    process.stderr.write(`baseline: ${err && err.message}\n`);
+    send(res, 500, { detail: 'Internal Server Error' });
+  }
+}
+
+function read(req, res) {
+  const caller = authenticate(req.headers.authorization);
+  if (!caller) return refuseCaller(res);
+  const one = ROUTE.exec(req.url || '');
+  if (one) {
+    return answer(res, async () => {
+      const row = await store.getOne(decodeURIComponent(one[1]), caller);
+      if (!row) return send(res, 404, { detail: 'Model not found' });
+      send(res, 200, restBody(row, caller), { ETag: `"${row.version}"` });
+    });
+  }
+  const query = new URLSearchParams(LIST_ROUTE.exec(req.url || '')[1] || '');
+  const limit = query.has('limit') ? Number(query.get('limit')) : 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return send(res, 422, { detail: [{ loc: ['query', 'limit'], msg: 'limit' }] });
+  return answer(res, async () =>
+    send(
+      res,
+      200,
+      (await store.list(caller, limit)).map((row) => restBody(row, caller)),
+    ),
+  );
+}
 
 const server = http.createServer((req, res) => {
   if (req.url === '/healthz') return send(res, 200, { status: 'ok' });
-  const route = ROUTE.exec(req.url || '');
+  const url = req.url || '';
+  if (req.method === 'GET' && (ROUTE.test(url) || LIST_ROUTE.test(url))) return read(req, res);
+  const route = ROUTE.exec(url);
   if (!route || req.method !== 'PUT') return send(res, 404, { detail: 'Not Found' });
   const chunks = [];
   let size = 0;
@@ -119,24 +185,17 @@ const server = http.createServer((req, res) => {
     size += chunk.length;
     if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   });
-  req.on('end', async () => {
+  req.on('end', () => {
     if (size > MAX_BODY_BYTES) return send(res, 413, { detail: 'Request body too large' });
     const caller = authenticate(req.headers.authorization);
-    if (!caller) return send(res, 401, { detail: 'Could not validate credentials' }, { 'WWW-Authenticate': 'Bearer' });
+    if (!caller) return refuseCaller(res);
     const patch = parsePatch(Buffer.concat(chunks).toString('utf8'));
     if (typeof patch === 'string') return send(res, 422, { detail: [{ loc: ['body'], msg: patch }] });
-    try {
+    return answer(res, async () => {
       const row = await store.update({ ...patch, modelId: decodeURIComponent(route[1]) }, caller, new Date());
       if (!row) return send(res, 404, { detail: 'Model not found' });
-      const model = store.decode(row);
-      const isOwner = model.owner_id === caller.sub;
-      const { owner_id: _owner, version, ...fields } = model;
-      const canEdit = isOwner || caller.isAdmin;
-      send(res, 200, { ...fields, is_owner: isOwner, can_edit: canEdit, can_delete: canEdit }, { ETag: `"${version}"` });
-    } catch (err) {
-      process.stderr.write(`baseline: ${err && err.message}\n`);
-      send(res, 500, { detail: 'Internal Server Error' });
-    }
+      send(res, 200, restBody(row, caller), { ETag: `"${row.version}"` });
+    });
   });
 });
 
