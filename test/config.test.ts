@@ -384,6 +384,11 @@ describe('start-up banner', () => {
     const server = await startServer({ env: { ...env, METRICS_TOKEN: `banner-metrics-${randomBytes(8).toString('hex')}` } });
     try {
       const base = `http://127.0.0.1:${server.port}`;
+      // The server answers before its last start-up lines have crossed the pipes (stdout and stderr apart).
+      for (const until = Date.now() + 5000; Date.now() < until;) {
+        if (/"model-gateway listening/.test(server.logs()) && server.logs().includes('  Metrics ')) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const logs = server.logs();
       expect(logs).toMatch(/^model-gateway \S+ ready \(test, pid \d+\)$/m);
       expect(logs).toContain(`  GraphQL    ${base}/graphql  (Apollo Sandbox: open it in a browser)\n`);
