@@ -150,7 +150,7 @@ export interface JitExecutor {
 }
 
 export function jitGateway(schema: GraphQLSchema, options: JitExecutorOptions): JitExecutor {
-  const cache = new CompiledCache(options.maxEntries ?? 1000, options.maxBytes ?? 32 * 1024 * 1024);
+  const cache = new CompiledCache(options.maxEntries ?? 1000, options.maxBytes ?? 16 * 1024 * 1024);
   const compileAfter = options.compileAfter;
   const sightings = new Sightings(10_000);
   const report = options.onExecute ?? (() => {});
