@@ -81,6 +81,25 @@ describe('a body that is not valid UTF-8 is malformed, and nothing is stored', (
     expect(rowOf('edge-utf8-new')).toBeUndefined();
   });
 
+  it('every REST body is judged alike: a default model and a connection test with such bytes are 422 json_invalid, nothing stored', async () => {
+    const defaults = () => (db.prepare('SELECT COUNT(*) AS n FROM user_default_models').get() as { n: number | bigint }).n;
+    const before = defaults();
+    const setDefault = await raw(
+      'POST',
+      '/api/models/user-default',
+      Buffer.concat([Buffer.from('{"config_type":"general","model_id":"'), Buffer.from(MODEL), Buffer.from([0xff]), Buffer.from('"}')]),
+      {
+        Authorization: `Bearer ${ALICE}`,
+      },
+    );
+    expect({ status: setDefault.status, body: setDefault.body }).toEqual({ status: 422, body: JSON_INVALID });
+    expect(defaults()).toEqual(before);
+    const testConnection = await raw('POST', '/api/models/test-connection', withBytes('model_provider', [0xff, 0xfe]), {
+      Authorization: `Bearer ${ALICE}`,
+    });
+    expect({ status: testConnection.status, body: testConnection.body }).toEqual({ status: 422, body: JSON_INVALID });
+  });
+
   it('REST still answers 401 before the body is judged (the contract order 401 before 422)', async () => {
     const res = await raw('PUT', `/api/models/${MODEL}`, withBytes('description', [0xff, 0xfe]));
     expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { detail: 'Not authenticated' } });

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import type { AuthResult, Caller } from '../lib/auth';
+import { authed } from '../http/rest';
+import type { Caller } from '../lib/auth';
 import { AppError, Errors, type FieldIssue } from '../lib/errors';
 import { parseIntQuery, restValidation } from '../models/model.rest';
 import { ModelAggregates, type KeyCount, type ModelSummary, type PublicModel } from './aggregate.service';
@@ -81,18 +82,10 @@ function stringQuery(req: Request, name: string, issues: FieldIssue[]): string |
 /** Mount inside /api after authentication and before the model routes (whose `/models/:modelId` would take these paths). */
 export function aggregateRoutes(aggregates: ModelAggregates): Router {
   const router = Router();
-  const answer =
-    (body: (caller: Caller) => Promise<unknown>): RequestHandler =>
-    async (_req, res, next) => {
-      try {
-        // Verified once per request by the authentication middleware in app.ts.
-        const auth = res.locals.auth as AuthResult;
-        if (!auth.caller) throw auth.error;
-        res.json(await body(auth.caller));
-      } catch (err) {
-        next(err);
-      }
-    };
+  const answer = (body: (caller: Caller) => Promise<unknown>): RequestHandler =>
+    authed(async (_req, res, caller) => {
+      res.json(await body(caller));
+    });
 
   router.get(
     relative(AGGREGATE_PATHS.categories),

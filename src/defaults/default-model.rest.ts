@@ -1,6 +1,6 @@
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { AuthResult, Caller } from '../lib/auth';
-import { AppError, Errors, type FieldIssue } from '../lib/errors';
+import { Router, type Request, type RequestHandler } from 'express';
+import { authed as authedRoute, jsonObjectBody, restValidationOf, type RestHandler } from '../http/rest';
+import { Errors } from '../lib/errors';
 import { toRestBody } from '../models/model.rest';
 import { DefaultErrors, DefaultModelService, type DefaultEntry, type ListedDefault } from './default-model.service';
 
@@ -11,35 +11,6 @@ import { DefaultErrors, DefaultModelService, type DefaultEntry, type ListedDefau
  */
 
 const SNAKE: Record<string, string> = { configType: 'config_type', modelId: 'model_id' };
-
-/** A 422 whose `loc` starts with `path` rather than the error handler's `body`. */
-function sendValidation(res: Response, issues: FieldIssue[], where: 'body' | 'path'): void {
-  res.status(422).json({
-    detail: issues.map((issue) => ({
-      loc: [where, ...issue.path.map((part) => (typeof part === 'string' ? (SNAKE[part] ?? part) : part))],
-      msg: issue.msg,
-      type: issue.type,
-    })),
-  });
-}
-
-/** The body as an object; FastAPI's 422 when it is empty, not JSON, or not an object. */
-function jsonObject(req: Request): Record<string, unknown> {
-  const text = typeof req.body === 'string' ? req.body : '';
-  if (text.trim() === '') throw Errors.validation([{ path: [], type: 'missing', msg: 'Field required' }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw Errors.validation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }]);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw Errors.validation([
-      { path: [], type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from' },
-    ]);
-  }
-  return parsed as Record<string, unknown>;
-}
 
 export function entryBody(entry: DefaultEntry) {
   return {
@@ -56,8 +27,6 @@ export function listedBody(entry: ListedDefault) {
   return { ...entryBody(entry), inherited: entry.inherited, model: toRestBody(entry.model) };
 }
 
-type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
-
 /** The paths, for the OpenAPI document. */
 export const DEFAULT_PATHS = {
   list: '/api/models/user-default',
@@ -69,19 +38,11 @@ export function defaultModelRoutes(defaults: DefaultModelService): Router {
   const router = Router();
 
   /** `where`: whose fields a 422 of the service names (the body's, or the path's). */
-  const authed =
-    (where: 'body' | 'path', handler: Handler): RequestHandler =>
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        // Verified once per request by the authentication middleware in app.ts.
-        const auth = res.locals.auth as AuthResult;
-        if (!auth.caller) throw auth.error;
-        await handler(req, res, auth.caller);
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'VALIDATION') sendValidation(res, err.issues, where);
-        else next(err);
-      }
-    };
+  const authed = (where: 'body' | 'path', handler: RestHandler) =>
+    authedRoute(
+      handler,
+      restValidationOf(where, (field) => SNAKE[field] ?? field),
+    );
 
   const param = (req: Request, name: string): string => String((req.params as Record<string, string>)[name] ?? '');
 
@@ -106,7 +67,7 @@ export function defaultModelRoutes(defaults: DefaultModelService): Router {
     )
     .post(
       authed('body', async (req, res, caller) => {
-        const body = jsonObject(req);
+        const body = jsonObjectBody(req);
         res.json(entryBody(await defaults.set(caller, body.config_type, body.model_id)));
       }),
     )

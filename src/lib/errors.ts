@@ -54,7 +54,7 @@ export interface ErrorDetails {
   /** REST's `detail` when it is not the message: FastAPI's fixed texts ("Too Many Requests"). */
   restDetail?: string;
   /** Where a REST 422's `loc` starts. */
-  location?: 'body' | 'query';
+  location?: 'body' | 'query' | 'path';
   /** The version the model is at now (412): REST `ETag`, GraphQL `extensions.currentVersion`. */
   currentVersion?: number;
   /** Seconds a client should wait (429, 503): `Retry-After`. */

@@ -1,6 +1,11 @@
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { AuthResult, Caller } from '../lib/auth';
-import { bodyIsUndecodable } from '../http/body';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import {
+  authed as authedRoute,
+  jsonObjectBody,
+  restValidation as restValidationIn,
+  restValidationOf,
+  type RestHandler,
+} from '../http/rest';
 import { AppError, Errors, MESSAGES, type FieldIssue } from '../lib/errors';
 import type { ModelService } from './model.service';
 import { REST_BODY_SPECS, REST_KEYS } from './model.fields';
@@ -22,35 +27,8 @@ export function toRestBody(view: ModelView): Record<string, unknown> {
   return body;
 }
 
-/** A 422 in REST's terms: issue paths in snake_case, `loc` starting at `where`. Never the input value. */
-export function restValidation(issues: FieldIssue[], where: 'body' | 'query'): AppError {
-  const restIssues = issues.map((issue) => ({
-    ...issue,
-    path: issue.path.map((part) => (typeof part === 'string' ? toSnake(part) : part)),
-  }));
-  return new AppError('VALIDATION', 'Invalid input', [], restIssues, { location: where });
-}
-
-/** Body bytes were read as text (so size is checked first, 413); JSON is parsed after auth (401 before 422). */
-function jsonBody(req: Request): InputRecord {
-  // Bytes that are not UTF-8 are no JSON document (FastAPI: json_invalid), not text with U+FFFD in it.
-  if (bodyIsUndecodable(req)) throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
-  const text = typeof req.body === 'string' ? req.body : '';
-  if (text.trim() === '') throw restValidation([{ path: [], type: 'missing', msg: 'Field required' }], 'body');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw restValidation(
-      [{ path: [], type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from' }],
-      'body',
-    );
-  }
-  return parsed as InputRecord;
-}
+/** A 422 in REST's terms: issue paths in the model's snake_case, `loc` starting at `where`. Never the input value. */
+export const restValidation = (issues: FieldIssue[], where: 'body' | 'query'): AppError => restValidationIn(issues, where, toSnake);
 
 /** snake_case body → the service's camelCase input; keys that are not input fields are dropped here. */
 function pickFields(body: InputRecord, fields: readonly string[]): InputRecord {
@@ -108,28 +86,10 @@ function sendModel(res: Response, view: ModelView): void {
   res.json(toRestBody(view));
 }
 
-type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
-
 export function modelRoutes(models: ModelService): Router {
   const router = Router();
-
-  const authed =
-    (handler: Handler): RequestHandler =>
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        // Verified once per request by the authentication middleware in app.ts.
-        const auth = res.locals.auth as AuthResult;
-        if (!auth.caller) throw auth.error;
-        await handler(req, res, auth.caller);
-      } catch (err) {
-        // The service names fields in camelCase; REST clients sent (and read) snake_case.
-        next(
-          err instanceof AppError && err.code === 'VALIDATION' && err.details.location === undefined
-            ? restValidation(err.issues, 'body')
-            : err,
-        );
-      }
-    };
+  // The service names fields in camelCase; REST clients sent (and read) snake_case.
+  const authed = (handler: RestHandler) => authedRoute(handler, restValidationOf('body', toSnake));
 
   /** `/by-id/*` hands the id as path segments; the plain route as one (with %2F decoded). */
   const idOf = (req: Request): string => {
@@ -159,7 +119,7 @@ export function modelRoutes(models: ModelService): Router {
   });
 
   const create = authed(async (req, res, caller) => {
-    sendModel(res, await models.create(caller, pickFields(jsonBody(req), CREATE_FIELDS)));
+    sendModel(res, await models.create(caller, pickFields(jsonObjectBody(req), CREATE_FIELDS)));
   });
 
   const getOne = authed(async (req, res, caller) => {
@@ -167,7 +127,7 @@ export function modelRoutes(models: ModelService): Router {
   });
 
   const update = authed(async (req, res, caller) => {
-    const input = pickFields(jsonBody(req), UPDATE_FIELDS);
+    const input = pickFields(jsonObjectBody(req), UPDATE_FIELDS);
     const expected = parseIfMatch(req.header('if-match'));
     // An If-Match no version can satisfy still has to lose to 422/404/403 first: pass a
     // version that no row has.

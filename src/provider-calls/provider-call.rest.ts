@@ -1,10 +1,14 @@
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { bodyIsUndecodable } from '../http/body';
-import type { AuthResult, Caller } from '../lib/auth';
-import { AppError, Errors, type FieldIssue } from '../lib/errors';
-import { restValidation, toSnake } from '../models/model.rest';
+import { Router, type Request } from 'express';
+import { authed as authedRoute, jsonObjectBody, restValidationOf, type RestHandler } from '../http/rest';
+import { Errors } from '../lib/errors';
+import { toSnake } from '../models/model.rest';
 import type { InputRecord } from '../models/model.validation';
-import type { ConnectionTestResult, ProviderCallService, ProviderModelList } from './provider-call.service';
+import {
+  TEST_CONNECTION_FIELDS,
+  type ConnectionTestResult,
+  type ProviderCallService,
+  type ProviderModelList,
+} from './provider-call.service';
 
 /**
  * The replaced service's provider-call paths, FastAPI's shapes. Mounted before the model routes:
@@ -38,70 +42,25 @@ export function toRestModelList(list: ProviderModelList) {
   };
 }
 
-/** The body as an object of camelCase fields (the service's names); FastAPI's 422 when it is not JSON or not an object. */
+/** The fields a provider-call body may carry, camelCase (the service's names). */
+const BODY_FIELDS = [...TEST_CONNECTION_FIELDS, 'modelIds'] as const;
+
+/** The body as an object of camelCase fields (the service's names); keys that are no field are dropped here. */
 function jsonObject(req: Request, emptyIsObject: boolean): InputRecord {
-  if (bodyIsUndecodable(req)) throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
-  const text = typeof req.body === 'string' ? req.body : '';
-  if (text.trim() === '') {
-    if (emptyIsObject) return {};
-    throw restValidation([{ path: [], type: 'missing', msg: 'Field required' }], 'body');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw restValidation([{ path: [], type: 'json_invalid', msg: 'JSON decode error' }], 'body');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw restValidation(
-      [{ path: [], type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from' }],
-      'body',
-    );
-  }
-  const body = parsed as InputRecord;
+  const body = jsonObjectBody(req, { emptyIsObject });
   const input: InputRecord = {};
-  // snake_case keys → the service's camelCase names; other keys are dropped here.
-  for (const field of [
-    'modelProvider',
-    'modelName',
-    'apiKey',
-    'baseUrl',
-    'category',
-    'temperature',
-    'dimension',
-    'abilities',
-    'modelId',
-    'modelIds',
-  ]) {
+  for (const field of BODY_FIELDS) {
     const key = snake(field);
     if (Object.prototype.hasOwnProperty.call(body, key)) input[field] = body[key];
   }
   return input;
 }
 
-type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
-
 export function providerCallRoutes(calls: ProviderCallService): Router {
   const router = Router();
 
-  const authed =
-    (handler: Handler): RequestHandler =>
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const auth = res.locals.auth as AuthResult;
-        if (!auth.caller) throw auth.error;
-        await handler(req, res, auth.caller);
-      } catch (err) {
-        // The service names fields in camelCase; REST clients sent (and read) snake_case.
-        if (err instanceof AppError && err.code === 'VALIDATION' && err.details.location === undefined) {
-          const issues: FieldIssue[] = err.issues.map((issue) => ({
-            ...issue,
-            path: issue.path.map((part) => (typeof part === 'string' ? snake(part) : part)),
-          }));
-          next(new AppError('VALIDATION', 'Invalid input', [], issues, { location: 'body' }));
-        } else next(err);
-      }
-    };
+  // The service names fields in camelCase; REST clients sent (and read) snake_case.
+  const authed = (handler: RestHandler) => authedRoute(handler, restValidationOf('body', snake));
 
   router.post(
     '/models/test-connection',
