@@ -75,6 +75,9 @@ function run(middleware: Middleware, req: http.IncomingMessage, res: http.Server
 const readBody = (reader: ReturnType<typeof jsonBodyReader>, req: http.IncomingMessage, res: http.ServerResponse) =>
   new Promise<unknown>((resolve, reject) => reader(req, res, (err, body) => (err ? reject(err) : resolve(body))));
 
+/** Where the edge's steps leave their verdicts (as Express's `res.locals`): the caller's authentication. */
+const localsOf = (res: http.ServerResponse): Record<string, unknown> => (res as unknown as { locals: Record<string, unknown> }).locals;
+
 /** Express's own `req.ip` (its `trust proxy` setting decides which X-Forwarded-For hop counts). */
 const expressIp = Object.getOwnPropertyDescriptor(express.request, 'ip')!.get!;
 
@@ -108,17 +111,13 @@ export function graphqlEdge(options: GraphQLEdgeOptions): http.RequestListener {
   const markMount = mounted({ transport: 'graphql', route: '/graphql' }) as unknown as Middleware;
   const security = staticHeaders(options.securityHeaders as unknown as Middleware);
   const reader = jsonBodyReader(options.bodyLimitBytes);
-  const answer = graphqlHandler(apollo, async (_req, res) => {
-    const locals = (res as unknown as { locals: Record<string, unknown> }).locals;
-    return options.context(locals.auth as GraphQLContext['auth'], res);
-  });
+  const answer = graphqlHandler(apollo, async (_req, res) => options.context(localsOf(res).auth as GraphQLContext['auth'], res));
   const noop = () => {};
 
   const serve = async (req: ParsedRequest, res: http.ServerResponse): Promise<void> => {
     await run(cors, req, res);
     req.body = await readBody(reader, req, res);
-    const locals = (res as unknown as { locals: Record<string, unknown> }).locals;
-    locals.auth = await authenticator.authenticate(req.headers.authorization, req.url);
+    localsOf(res).auth = await authenticator.authenticate(req.headers.authorization, req.url);
     if (rateLimit) {
       const withApp = req as ParsedRequest & { app?: express.Express; ip?: string };
       withApp.app = app;
