@@ -2,9 +2,9 @@
 //
 // Plain JavaScript on purpose: it runs in a worker_threads worker, outside jest and ts-jest.
 // The main thread posts one request at a time on `port` and blocks on `Atomics.wait(flag)`;
-// this worker runs the query with `pg`, posts the reply, then sets the flag and notifies. The
-// reply is on the port before the main thread wakes, so it reads it with
-// `receiveMessageOnPort`, without an event loop turn.
+// this worker runs the query with `pg`, posts the reply (carrying the request's id), then sets
+// the flag and notifies. The main thread reads the reply with `receiveMessageOnPort`, without an
+// event loop turn, polling briefly when the flag is seen before the reply (it happens under load).
 //
 // Rows come back as the SQLite database of the same service would give them to better-sqlite3:
 // booleans as 1/0, timestamps as the text the Prisma SQLite adapter writes
@@ -76,7 +76,7 @@ port.on('message', async (request) => {
     } catch {
       // already gone
     }
-    reply({ ok: true });
+    reply({ id: request.id, ok: true });
     port.close();
     return;
   }
@@ -84,8 +84,8 @@ port.on('message', async (request) => {
     await connected;
     if (lastError) throw lastError;
     const result = await client.query({ text: request.sql, values: (request.params || []).map(bindable) });
-    reply({ ok: true, rows: result.rows || [], rowCount: result.rowCount ?? 0 });
+    reply({ id: request.id, ok: true, rows: result.rows || [], rowCount: result.rowCount ?? 0 });
   } catch (err) {
-    reply({ ok: false, error: { message: err && err.message ? err.message : String(err), code: err && err.code } });
+    reply({ id: request.id, ok: false, error: { message: err && err.message ? err.message : String(err), code: err && err.code } });
   }
 });

@@ -32,6 +32,7 @@ export interface TestDb {
 }
 
 interface Reply {
+  id: number;
   ok: boolean;
   rows?: Record<string, unknown>[];
   rowCount?: number;
@@ -68,6 +69,8 @@ export class SyncPg {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly pause = new Int32Array(new SharedArrayBuffer(4));
+  private sequence = 0;
   private closed = false;
 
   constructor(readonly url: string) {
@@ -89,17 +92,24 @@ export class SyncPg {
 
   private call(message: Record<string, unknown>): Reply {
     if (this.closed) throw new Error('The database connection is not open');
+    const id = ++this.sequence;
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage(message);
-    if (Atomics.wait(this.flag, 0, 0, QUERY_TIMEOUT_MS) === 'timed-out') {
-      // A late reply would answer the next query: this connection is done.
-      this.closed = true;
-      void this.worker.terminate();
-      throw new Error(`PostgreSQL test query did not answer within ${QUERY_TIMEOUT_MS} ms: ${String(message.sql ?? message.type)}`);
+    this.port.postMessage({ ...message, id });
+    const deadline = Date.now() + QUERY_TIMEOUT_MS;
+    const waited = Atomics.wait(this.flag, 0, 0, QUERY_TIMEOUT_MS);
+    // The flag can be seen before the reply is on the port (seen under load on Node 20): poll
+    // briefly for it. Replies carry the request's id, so a late one never answers another query.
+    for (;;) {
+      let received = receiveMessageOnPort(this.port);
+      while (received && (received.message as Reply).id !== id) received = receiveMessageOnPort(this.port);
+      if (received) return received.message as Reply;
+      if (waited === 'timed-out' || Date.now() > deadline) {
+        this.closed = true;
+        void this.worker.terminate();
+        throw new Error(`PostgreSQL test query did not answer within ${QUERY_TIMEOUT_MS} ms: ${String(message.sql ?? message.type)}`);
+      }
+      Atomics.wait(this.pause, 0, 0, 1);
     }
-    const received = receiveMessageOnPort(this.port);
-    if (!received) throw new Error('PostgreSQL test worker signalled without a reply');
-    return received.message as Reply;
   }
 
   query(sql: string, params: unknown[]): { rows: Record<string, unknown>[]; rowCount: number } {
