@@ -77,6 +77,22 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Texts of answers given outside the service's rules: the HTTP edge's refusals and the REST
+ * delete's confirmation. Legacy clients match on them; the OpenAPI document quotes them from here.
+ */
+export const MESSAGES = {
+  methodNotAllowed: 'Method Not Allowed',
+  pathNotFound: 'Not Found',
+  tooManyRequests: 'Too Many Requests',
+  internal: 'Internal Server Error',
+  unavailable: 'Service Unavailable',
+  bodyTooLarge: (limitBytes: number) => `Request body too large (limit ${limitBytes} bytes)`,
+  modelDeleted: 'Model deleted successfully',
+  /** After many lost races in a row an update gives up instead of spinning (409). */
+  tooManyWriters: 'The model is being changed by too many requests at once; retry',
+} as const;
+
 const jsonInvalid = (): FieldIssue => ({ path: [], type: 'json_invalid', msg: 'JSON decode error' });
 
 export const Errors = {
@@ -102,25 +118,25 @@ export const Errors = {
   },
 
   // The edge's refusals, before any feature runs.
-  payloadTooLarge: (limitBytes: number) => new AppError('PAYLOAD_TOO_LARGE', `Request body too large (limit ${limitBytes} bytes)`),
+  payloadTooLarge: (limitBytes: number) => new AppError('PAYLOAD_TOO_LARGE', MESSAGES.bodyTooLarge(limitBytes)),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError('RATE_LIMITED', `Too many requests; retry after ${retryAfterSeconds} seconds.`, [], [], {
-      restDetail: 'Too Many Requests',
+      restDetail: MESSAGES.tooManyRequests,
       retryAfterSeconds,
     }),
   unavailable: () =>
     new AppError('UNAVAILABLE', 'Service temporarily unavailable; retry shortly', [], [], {
-      restDetail: 'Service Unavailable',
+      restDetail: MESSAGES.unavailable,
       retryAfterSeconds: 1,
     }),
-  internal: () => new AppError('INTERNAL', 'Internal server error', [], [], { restDetail: 'Internal Server Error' }),
+  internal: () => new AppError('INTERNAL', 'Internal server error', [], [], { restDetail: MESSAGES.internal }),
   malformedBody: () => new AppError('MALFORMED', 'Malformed request body', [], [], { restDetail: 'Bad Request' }),
   /** Bytes that are not text in the declared encoding cannot be JSON: FastAPI's 422 json_invalid (GraphQL: malformed). */
   undecodableBody: () => new AppError('VALIDATION', 'Malformed request body', [], [jsonInvalid()], { location: 'body' }),
   documentTooLarge: (maxBytes: number) => new AppError('MALFORMED', `The query document is larger than ${maxBytes} bytes.`),
-  routeNotFound: () => new AppError('NOT_FOUND', 'Not Found'),
+  routeNotFound: () => new AppError('NOT_FOUND', MESSAGES.pathNotFound),
   methodNotAllowed: (allow: readonly string[]) =>
-    new AppError('METHOD_NOT_ALLOWED', 'Method Not Allowed', [], [], { allow: allow.includes('GET') ? withHead(allow) : allow }),
+    new AppError('METHOD_NOT_ALLOWED', MESSAGES.methodNotAllowed, [], [], { allow: allow.includes('GET') ? withHead(allow) : allow }),
 };
 
 /** Express answers HEAD wherever it answers GET. */
@@ -206,19 +222,3 @@ export function errorAnswer(err: AppError, transport: Transport): ErrorAnswer {
   const body = transport === 'graphql' ? { errors: [graphqlError(err)] } : restBody(err);
   return { status: ERROR_CODES[err.code].status, headers, body, code: ERROR_CODES[err.code].graphql };
 }
-
-/**
- * Texts of answers given outside the service's rules: the HTTP edge's refusals and the REST
- * delete's confirmation. Legacy clients match on them; the OpenAPI document quotes them from here.
- */
-export const MESSAGES = {
-  methodNotAllowed: 'Method Not Allowed',
-  pathNotFound: 'Not Found',
-  tooManyRequests: 'Too Many Requests',
-  internal: 'Internal Server Error',
-  unavailable: 'Service Unavailable',
-  bodyTooLarge: (limitBytes: number) => `Request body too large (limit ${limitBytes} bytes)`,
-  modelDeleted: 'Model deleted successfully',
-  /** After many lost races in a row an update gives up instead of spinning (409). */
-  tooManyWriters: 'The model is being changed by too many requests at once; retry',
-} as const;
